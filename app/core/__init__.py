@@ -1,0 +1,1 @@
+"""The core: interaction rules and state, between the API, Slack and the store."""

@@ -1,0 +1,127 @@
+"""Builds the FastAPI app and wires the store, the core and Slack together.
+
+`uvicorn app.main:app` serves an app configured from the environment;
+`create_app(settings)` builds one from explicit settings (tests, embedding).
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app import __version__, logs
+from app.api import errors, routes
+from app.api.limits import BodyLimit
+from app.core.bridge import Bridge
+from app.core.changes import Changes
+from app.settings import Settings
+from app.slack.delivery import DeliveryWorker
+from app.slack.listeners import build_bolt
+from app.store.db import create_schema, make_engine
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+    bridge = Bridge(
+        engine, Changes(), default_timeout_seconds=settings.default_timeout_seconds
+    )
+    client = _slack_client(settings)
+    worker = (
+        DeliveryWorker(
+            bridge,
+            client,
+            poll_seconds=settings.delivery_poll_seconds,
+            max_backoff_seconds=settings.delivery_max_backoff_seconds,
+        )
+        if client is not None
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logs.configure(settings.log_level)
+        await asyncio.to_thread(create_schema, engine)
+        bridge.changes.bind(asyncio.get_running_loop())
+        if worker is None:
+            log.warning("SLACK_BOT_TOKEN is not set: Slack deliveries stay queued")
+        else:
+            worker.start()
+        log.info("Hiloop Bridge %s ready", __version__)
+        try:
+            yield
+        finally:
+            begin_shutdown(app)
+            if worker is not None:
+                await worker.stop()
+            bridge.changes.unbind()
+            engine.dispose()
+
+    app = FastAPI(title="Hiloop Bridge", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.bridge = bridge
+    app.state.stopping = asyncio.Event()
+    errors.install(app)
+    app.include_router(routes.router)
+    _mount_slack(app, settings, bridge, client)
+    app.add_middleware(BodyLimit)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def begin_shutdown(app: FastAPI) -> None:
+    """Answer every held await with the interaction's current state.
+
+    Call it on the app's event loop when the service is asked to stop.
+    """
+    app.state.stopping.set()
+    app.state.bridge.changes.wake_all()
+
+
+def _slack_client(settings: Settings) -> AsyncWebClient | None:
+    if not settings.slack_bot_token:
+        return None
+    return AsyncWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10
+    )
+
+
+def _mount_slack(
+    app: FastAPI, settings: Settings, bridge: Bridge, client: AsyncWebClient | None
+) -> None:
+    """Serve Slack's requests at /slack/events, verified by Bolt."""
+    if client is None or not settings.slack_signing_secret:
+        missing = "SLACK_BOT_TOKEN" if client is None else "SLACK_SIGNING_SECRET"
+
+        @app.post("/slack/events", include_in_schema=False)
+        async def slack_unconfigured() -> Response:
+            return errors.error_response(503, f"Slack is not configured: {missing}")
+
+        return
+
+    handler = AsyncSlackRequestHandler(
+        build_bolt(bridge, client, settings.slack_signing_secret)
+    )
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn app.main:app` builds the app on first access, from the environment.
+    if name == "app":
+        globals()["app"] = create_app()
+        return globals()["app"]
+    raise AttributeError(name)

@@ -1,0 +1,40 @@
+"""Service settings, read from the environment or a `.env` file."""
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the bridge can be configured with; one instance per app."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(
+        "sqlite:///./hiloop.db", validation_alias="HILOOP_DATABASE_URL"
+    )
+    log_level: str = Field("INFO", validation_alias="HILOOP_LOG_LEVEL")
+    default_timeout_seconds: int = Field(
+        3600, ge=1, le=604_800, validation_alias="HILOOP_DEFAULT_TIMEOUT_SECONDS"
+    )
+    public_url: str | None = Field(None, validation_alias="HILOOP_PUBLIC_URL")
+
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(
+        None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(
+        "https://slack.com/api/",
+        validation_alias=AliasChoices("SLACK_API_URL", "HILOOP_SLACK_API_URL"),
+    )
+
+    # How often the delivery worker looks for due Slack writes when nothing
+    # woke it, and the longest wait between two attempts of one write.
+    delivery_poll_seconds: float = Field(
+        2.0, gt=0, validation_alias="HILOOP_DELIVERY_POLL_SECONDS"
+    )
+    delivery_max_backoff_seconds: float = Field(
+        60.0, gt=0, validation_alias="HILOOP_DELIVERY_MAX_BACKOFF_SECONDS"
+    )

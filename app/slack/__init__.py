@@ -1,0 +1,1 @@
+"""Slack: the Bolt app, Block Kit rendering and the delivery outbox worker."""

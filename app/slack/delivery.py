@@ -1,0 +1,263 @@
+"""The delivery worker: sends the outbox's Slack writes after their commit.
+
+Rows are retried with backoff until Slack takes them; a 429 waits for its
+Retry-After; errors that no retry can fix mark the row failed and say so on
+the interaction and in the log.
+"""
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.core.bridge import Bridge
+from app.slack import blocks
+from app.store.models import Delivery, Interaction
+
+log = logging.getLogger(__name__)
+
+# Slack errors that retrying cannot fix.
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "cant_update_message",
+        "channel_not_found",
+        "edit_window_closed",
+        "invalid_arguments",
+        "invalid_auth",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "is_archived",
+        "message_not_found",
+        "missing_scope",
+        "msg_too_long",
+        "no_text",
+        "not_authed",
+        "not_in_channel",
+        "restricted_action",
+        "token_revoked",
+        "user_not_in_channel",
+        "user_not_found",
+    }
+)
+CONCURRENCY = 4
+
+
+class PermanentFailure(Exception):
+    """A write Slack will never accept as it stands."""
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        bridge: Bridge,
+        client: AsyncWebClient,
+        *,
+        poll_seconds: float = 2.0,
+        max_backoff_seconds: float = 60.0,
+    ) -> None:
+        self.bridge = bridge
+        self.client = client
+        self.poll_seconds = poll_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._limit = asyncio.Semaphore(CONCURRENCY)
+
+    def start(self) -> None:
+        self.bridge.changes.on_outbox(self._wake.set)
+        self._task = asyncio.create_task(self._run(), name="hiloop-delivery")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        self._task = None
+
+    async def _run(self) -> None:
+        log.info("Slack delivery worker started")
+        while True:
+            self._wake.clear()
+            try:
+                sent = await self.deliver_due()
+            except Exception:
+                log.exception("delivery pass failed; trying again shortly")
+                sent = 0
+            if sent:
+                continue
+            await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        wait = self.poll_seconds
+        next_at = await asyncio.to_thread(self.bridge.next_delivery_at)
+        if next_at is not None:
+            due_in = (next_at - self.bridge.clock()).total_seconds()
+            wait = min(max(due_in, 0.01), wait)
+        try:
+            async with asyncio.timeout(wait):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    async def deliver_due(self) -> int:
+        """Send every write that is due now; returns how many were attempted."""
+        due = await asyncio.to_thread(self.bridge.due_deliveries)
+        await asyncio.gather(*(self._deliver(delivery) for delivery in due))
+        return len(due)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        assert delivery.id is not None
+        async with self._limit:
+            if not await asyncio.to_thread(self.bridge.claim_delivery, delivery.id):
+                return
+            try:
+                result = await self._send(delivery)
+            except PermanentFailure as failure:
+                await self._give_up(delivery, str(failure))
+            except SlackApiError as error:
+                await self._failed_call(delivery, error)
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                await self._retry(delivery, f"{type(error).__name__}: {error}", None)
+            else:
+                await asyncio.to_thread(self.bridge.delivery_done, delivery, **result)
+                log.debug(
+                    "delivered %s %s for interaction %s",
+                    delivery.kind,
+                    delivery.id,
+                    delivery.interaction_id,
+                )
+
+    async def _failed_call(self, delivery: Delivery, error: SlackApiError) -> None:
+        response = error.response
+        code = response.get("error") if isinstance(response.data, dict) else None
+        if response.status_code == 429:
+            retry_after = _retry_after(response.headers)
+            await self._retry(delivery, "ratelimited", retry_after)
+        elif code in PERMANENT_ERRORS:
+            await self._give_up(delivery, str(code))
+        else:
+            await self._retry(delivery, str(code or f"HTTP {response.status_code}"), None)
+
+    async def _retry(
+        self, delivery: Delivery, error: str, after_seconds: float | None
+    ) -> None:
+        if after_seconds is None:
+            after_seconds = min(2.0**delivery.attempts, self.max_backoff_seconds)
+        at = self.bridge.clock() + timedelta(seconds=after_seconds)
+        log.warning(
+            "Slack %s for interaction %s failed (%s), attempt %s; retrying in %.1fs",
+            delivery.kind,
+            delivery.interaction_id,
+            error,
+            delivery.attempts + 1,
+            after_seconds,
+        )
+        await asyncio.to_thread(self.bridge.delivery_retry, delivery, error, at)
+
+    async def _give_up(self, delivery: Delivery, error: str) -> None:
+        log.error(
+            "Slack %s for interaction %s failed for good: %s",
+            delivery.kind,
+            delivery.interaction_id,
+            error,
+        )
+        await asyncio.to_thread(self.bridge.delivery_failed, delivery, error)
+
+    async def _send(self, delivery: Delivery) -> dict[str, Any]:
+        interaction = await asyncio.to_thread(
+            self.bridge.interaction_for_delivery, delivery.interaction_id
+        )
+        channel = interaction.slack_channel
+        if channel is None:
+            raise PermanentFailure("the interaction has no channel")
+        if delivery.kind == "post":
+            return await self._post(interaction, channel)
+        if interaction.slack_ts is None:
+            raise PermanentFailure("the interaction's message was never posted")
+        if delivery.kind == "update":
+            text, message_blocks = blocks.message(interaction)
+            await self.client.chat_update(
+                channel=channel, ts=interaction.slack_ts, text=text, blocks=message_blocks
+            )
+            return {}
+        if delivery.kind == "thread":
+            return await self._thread_reply(interaction, channel, delivery.payload)
+        if delivery.kind == "ephemeral":
+            await self.client.chat_postEphemeral(
+                channel=channel,
+                user=delivery.payload["user"],
+                text=blocks.notice(delivery.payload["notice"], interaction),
+            )
+            return {}
+        raise PermanentFailure(f"unknown delivery kind {delivery.kind!r}")
+
+    async def _post(self, interaction: Interaction, channel: str) -> dict[str, Any]:
+        if interaction.slack_ts is not None:
+            # Already posted (the row was retried after Slack took it).
+            return {"channel": channel, "ts": interaction.slack_ts}
+        text, message_blocks = blocks.message(interaction)
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            text=text,
+            blocks=message_blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        posted_channel, ts = response["channel"], response["ts"]
+        log.info(
+            "interaction %s posted to %s at %s", interaction.id, posted_channel, ts
+        )
+        return {
+            "channel": posted_channel,
+            "ts": ts,
+            "permalink": await self._permalink(posted_channel, ts),
+        }
+
+    async def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("no permalink for %s/%s: %s", channel, ts, error)
+            return None
+        permalink = response.get("permalink")
+        return str(permalink) if permalink else None
+
+    async def _thread_reply(
+        self, interaction: Interaction, channel: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        if "message_id" in payload:
+            message = await asyncio.to_thread(
+                self.bridge.message_for_delivery, payload["message_id"]
+            )
+            if message is None:
+                raise PermanentFailure("the message no longer exists")
+            text = blocks.agent_message(message.content)
+        else:
+            text = blocks.thread_note(interaction, payload.get("note", ""))
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=interaction.slack_ts,
+            text=text,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return {"ts": response["ts"]}
+
+
+def _retry_after(headers: Any) -> float:
+    for name in ("Retry-After", "retry-after"):
+        value = headers.get(name) if headers else None
+        if value:
+            try:
+                return max(float(value), 0.0)
+            except (TypeError, ValueError):
+                break
+    return 1.0

@@ -1,0 +1,1 @@
+"""Tables and queries. Knows nothing of HTTP or Slack."""

@@ -1,0 +1,850 @@
+"""A Slack Web API double for tests.
+
+`SlackDouble` is a real HTTP server on 127.0.0.1 (the OS picks the port) that
+answers the Web API methods Hiloop Bridge uses with the shapes Slack documents.
+It keeps the messages and views it was asked to create, so a test can read what
+a user would see; it records every call; and it fails, rate-limits or slows
+down on demand.
+
+Point slack_sdk at it with ``WebClient(token=double.token, base_url=double.url)``
+(or ``AsyncWebClient``). For ``response_url`` replies, hand the app a URL from
+``double.response_url(channel, message_ts)``; those posts are recorded as calls
+to the pseudo-method ``"response_url"``.
+"""
+
+from __future__ import annotations
+
+import copy
+import http
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = ["Call", "SlackDouble"]
+
+API_PREFIX = "/api/"
+HOOK_PREFIX = "/actions/"
+RESPONSE_URL_METHOD = "response_url"
+TEAM_DOMAIN = "example"
+TS_BASE_SECONDS = 1_700_000_000
+TS_STEP_MICROS = 100
+# Arguments that arrive as JSON strings in form-encoded requests.
+JSON_ARGS = frozenset({"attachments", "blocks", "metadata", "view", "unfurls"})
+CONTENT_ARGS = ("text", "blocks", "attachments")
+JSON_TYPE = "application/json; charset=utf-8"
+TEXT_TYPE = "text/plain; charset=utf-8"
+
+Args = dict[str, Any]
+Handler = Callable[[Args], Args]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the double received.
+
+    ``failed`` is True whenever the answer was not a success: an injected
+    failure, a rate limit, a bad token, or a Slack error such as
+    ``message_not_found``. ``status`` and ``error`` say which.
+    """
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+    failed: bool = False
+    status: int = 200
+    error: str | None = None
+    http_verb: str = "POST"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: bytes
+    content_type: str = JSON_TYPE
+    headers: tuple[tuple[str, str], ...] = ()
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status != 200 or self.error is not None
+
+
+@dataclass
+class _Fault:
+    method: str | None
+    answer: _Answer
+    remaining: int | None
+    deadline: float | None
+
+    def applies_to(self, method: str) -> bool:
+        return self.method is None or self.method == method
+
+    def expired(self, now: float) -> bool:
+        used_up = self.remaining is not None and self.remaining <= 0
+        return used_up or (self.deadline is not None and now >= self.deadline)
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    verb: str
+    headers: dict[str, str]
+    query: str
+    raw: bytes
+    content_type: str
+
+    def args(self) -> Args:
+        """The query string and body merged; raises ValueError on bad JSON."""
+        return _parse_args(self.query, self.raw, self.content_type)
+
+    def unparsed(self) -> Args:
+        return {"_unparsed_body": self.raw.decode("utf-8", errors="replace")}
+
+
+class _SlackError(Exception):
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _dump(payload: Args) -> bytes:
+    return json.dumps(payload).encode("utf-8")
+
+
+def _ok(payload: Args) -> _Answer:
+    return _Answer(200, _dump({"ok": True, **payload}))
+
+
+def _err(
+    error: str, status: int = 200, headers: tuple[tuple[str, str], ...] = ()
+) -> _Answer:
+    body = _dump({"ok": False, "error": error})
+    return _Answer(status, body, headers=headers, error=error)
+
+
+def _plain(status: int) -> _Answer:
+    phrase = http.HTTPStatus(status).phrase
+    return _Answer(status, phrase.encode("utf-8"), TEXT_TYPE, error=phrase)
+
+
+def _maybe_json(key: str, value: Any) -> Any:
+    if key not in JSON_ARGS or not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _parse_body(raw: bytes, content_type: str) -> Args:
+    if not raw:
+        return {}
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/json":
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("JSON body is not an object")
+        return data
+    if kind == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    return {}
+
+
+def _parse_args(query: str, raw: bytes, content_type: str) -> Args:
+    args: Args = dict(parse_qsl(query, keep_blank_values=True))
+    args.update(_parse_body(raw, content_type))
+    return {key: _maybe_json(key, value) for key, value in args.items()}
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+def _bearer(headers: dict[str, str]) -> str | None:
+    value = _header(headers, "Authorization") or ""
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def _require_content(args: Args) -> None:
+    if not any(args.get(key) for key in CONTENT_ARGS):
+        raise _SlackError("no_text")
+
+
+def _view_arg(args: Args) -> Args:
+    view = _maybe_json("view", args.get("view"))
+    if not isinstance(view, dict):
+        raise _SlackError("invalid_arguments")
+    return view
+
+
+def _is_top_level(message: Args) -> bool:
+    return message.get("thread_ts") in (None, message["ts"])
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, double: SlackDouble) -> None:
+        self.double = double
+        super().__init__(("127.0.0.1", 0), _RequestHandler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        self.server.double._serve(self, "GET")
+
+    def do_POST(self) -> None:
+        self.server.double._serve(self, "POST")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+
+def _read_body(request: _RequestHandler) -> bytes:
+    length = int(request.headers.get("Content-Length") or 0)
+    return request.rfile.read(length) if length > 0 else b""
+
+
+def _write(request: _RequestHandler, answer: _Answer) -> None:
+    try:
+        request.send_response(answer.status)
+        request.send_header("Content-Type", answer.content_type)
+        request.send_header("Content-Length", str(len(answer.body)))
+        for name, value in answer.headers:
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(answer.body)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+class SlackDouble:
+    """An in-process Slack Web API on 127.0.0.1, for tests.
+
+    Seed ``users``, ``usergroups`` and ``missing_channels`` before the app
+    calls; read ``calls``, ``message()``, ``thread()``, ``messages()``,
+    ``ephemerals()`` and ``view()`` afterwards.
+    """
+
+    def __init__(
+        self,
+        token: str = "xoxb-test-token",
+        bot_user_id: str = "UBOT0001",
+        team_id: str = "T0TEST01",
+        *,
+        bot_id: str = "B0TEST01",
+        app_id: str = "A0TEST01",
+        bot_name: str = "hiloop",
+    ) -> None:
+        self.token = token
+        self.bot_user_id = bot_user_id
+        self.team_id = team_id
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self.bot_name = bot_name
+        self.users: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self.missing_channels: set[str] = set()
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._delay_seconds = 0.0
+        self._calls: list[Call] = []
+        self._faults: list[_Fault] = []
+        self._clear_state()
+        self._handlers: dict[str, Handler] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.getPermalink": self._permalink,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "usergroups.users.list": self._usergroup_users,
+            "users.info": self._users_info,
+        }
+
+    # Lifecycle -----------------------------------------------------------
+
+    def start(self) -> SlackDouble:
+        """Start serving on 127.0.0.1 with an OS-chosen port."""
+        if self._server is not None:
+            raise RuntimeError("SlackDouble is already running")
+        self._stopping.clear()
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-double",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; pending delayed answers are released at once."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5.0)
+        self._server, self._thread = None, None
+
+    def __enter__(self) -> SlackDouble:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("SlackDouble is not running; call start() first")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL for slack_sdk, ending with a slash."""
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    def response_url(
+        self, channel: str | None = None, message_ts: str | None = None
+    ) -> str:
+        """A response_url served by this double, tied to a message if given."""
+        with self._lock:
+            key = f"{next(self._ids):08d}"
+            self._hooks[key] = (channel, message_ts)
+        return f"http://127.0.0.1:{self.port}{HOOK_PREFIX}{self.team_id}/{key}/hook"
+
+    # Recorded calls ------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str, *, include_failed: bool = True) -> list[Call]:
+        with self._lock:
+            return [
+                call
+                for call in self._calls
+                if call.method == method and (include_failed or not call.failed)
+            ]
+
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,
+        *,
+        include_failed: bool = True,
+    ) -> list[Call]:
+        """Block until ``count`` calls to ``method`` were recorded; return them."""
+
+        def enough() -> bool:
+            return len(self.calls_to(method, include_failed=include_failed)) >= count
+
+        with self._changed:
+            if not self._changed.wait_for(enough, timeout=timeout):
+                raise AssertionError(self._timeout_message(method, count, timeout))
+            return self.calls_to(method, include_failed=include_failed)
+
+    def reset(self, *, state: bool = False) -> None:
+        """Forget recorded calls; with ``state=True`` also messages, views, faults."""
+        with self._lock:
+            self._calls.clear()
+            if state:
+                self._clear_state()
+                self._faults.clear()
+                self._delay_seconds = 0.0
+
+    # What a user would see -----------------------------------------------
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The current state of a message (after any chat.update)."""
+        with self._lock:
+            found = self._find(channel, ts)
+            return copy.deepcopy(found) if found is not None else None
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Top-level posts in a channel, in the order they were posted."""
+        with self._lock:
+            posted = self._channel_messages.get(channel, [])
+            return [copy.deepcopy(m) for m in posted if _is_top_level(m)]
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """Replies posted with ``thread_ts``, in order (the parent excluded)."""
+        with self._lock:
+            posted = self._channel_messages.get(channel, [])
+            return [
+                copy.deepcopy(m)
+                for m in posted
+                if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts
+            ]
+
+    def ephemerals(
+        self, channel: str | None = None, user: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Ephemeral messages (chat.postEphemeral and ephemeral response_url)."""
+        with self._lock:
+            return [
+                copy.deepcopy(e)
+                for e in self._ephemerals
+                if channel in (None, e["channel"]) and user in (None, e["user"])
+            ]
+
+    def view(self, view_id: str) -> dict[str, Any] | None:
+        """The current state of a view opened with views.open."""
+        with self._lock:
+            found = self._views.get(view_id)
+            return copy.deepcopy(found) if found is not None else None
+
+    # Failure on demand ---------------------------------------------------
+
+    def fail(
+        self,
+        method: str | None = None,
+        *,
+        status: int = 500,
+        error: str | None = None,
+        times: int | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        """Fail calls to ``method`` (all methods if None).
+
+        Answers HTTP ``status`` with a plain body, or HTTP 200 with
+        ``{"ok": false, "error": error}`` when ``error`` is given. Stops after
+        ``times`` calls, after ``seconds``, or at ``recover()``.
+        """
+        answer = _err(error) if error is not None else _plain(status)
+        self._add_fault(method, answer, times, seconds)
+
+    def rate_limit(
+        self,
+        method: str | None = None,
+        *,
+        retry_after: int = 1,
+        times: int | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        """Answer HTTP 429 with ``Retry-After`` and ``error: ratelimited``."""
+        headers = (("Retry-After", str(retry_after)),)
+        self._add_fault(method, _err("ratelimited", 429, headers), times, seconds)
+
+    def recover(self, method: str | None = None) -> None:
+        """End injected failures: all of them, or those set for ``method``."""
+        with self._lock:
+            if method is None:
+                self._faults.clear()
+            else:
+                self._faults = [f for f in self._faults if f.method != method]
+
+    def delay(self, seconds: float) -> None:
+        """Make every answer wait ``seconds`` (0 turns it off)."""
+        if seconds < 0:
+            raise ValueError("delay must not be negative")
+        with self._lock:
+            self._delay_seconds = float(seconds)
+
+    # Internals: state ----------------------------------------------------
+
+    def _clear_state(self) -> None:
+        self._channel_messages: dict[str, list[dict[str, Any]]] = {}
+        self._ephemerals: list[dict[str, Any]] = []
+        self._views: dict[str, dict[str, Any]] = {}
+        self._hooks: dict[str, tuple[str | None, str | None]] = {}
+        self._ts_counter = itertools.count(1)
+        self._ids = itertools.count(1)
+
+    def _next_ts(self) -> str:
+        micros = next(self._ts_counter) * TS_STEP_MICROS
+        seconds, fraction = divmod(micros, 1_000_000)
+        return f"{TS_BASE_SECONDS + seconds}.{fraction:06d}"
+
+    def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
+        posted = self._channel_messages.get(channel, [])
+        return next((m for m in posted if m["ts"] == ts), None)
+
+    def _add_fault(
+        self,
+        method: str | None,
+        answer: _Answer,
+        times: int | None,
+        seconds: float | None,
+    ) -> None:
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1")
+        deadline = time.monotonic() + seconds if seconds is not None else None
+        with self._lock:
+            self._faults.append(_Fault(method, answer, times, deadline))
+
+    def _timeout_message(self, method: str, count: int, timeout: float) -> str:
+        with self._lock:
+            seen = [c.method for c in self._calls]
+        got = seen.count(method)
+        return (
+            f"expected at least {count} call(s) to {method} within {timeout}s, "
+            f"got {got}; all calls so far: {seen}"
+        )
+
+    # Internals: serving --------------------------------------------------
+
+    def _serve(self, request: _RequestHandler, verb: str) -> None:
+        parts = urlsplit(request.path)
+        incoming = _Incoming(
+            verb=verb,
+            headers=dict(request.headers.items()),
+            query=parts.query,
+            raw=_read_body(request),
+            content_type=request.headers.get("Content-Type") or "",
+        )
+        if parts.path.startswith(API_PREFIX):
+            answer = self._answer_api(parts.path[len(API_PREFIX) :], incoming)
+        elif parts.path.startswith(HOOK_PREFIX):
+            answer = self._answer_hook(parts.path[len(HOOK_PREFIX) :], incoming)
+        else:
+            answer = _plain(404)
+        self._pause()
+        _write(request, answer)
+
+    def _answer_api(self, method: str, incoming: _Incoming) -> _Answer:
+        try:
+            args = incoming.args()
+        except ValueError:
+            return self._record(
+                method, incoming.unparsed(), incoming, _err("invalid_json")
+            )
+        with self._lock:
+            answer = (
+                self._fault_answer(method)
+                or self._unknown_answer(method)
+                or self._auth_answer(args, incoming.headers)
+                or self._dispatch(self._handlers[method], args)
+            )
+            return self._record(method, args, incoming, answer)
+
+    def _answer_hook(self, path: str, incoming: _Incoming) -> _Answer:
+        segments = path.split("/")
+        key = segments[1] if len(segments) > 1 else ""
+        try:
+            args = incoming.args()
+        except ValueError:
+            args = incoming.unparsed()
+        with self._lock:
+            answer = self._fault_answer(RESPONSE_URL_METHOD) or self._hook(key, args)
+            return self._record(RESPONSE_URL_METHOD, args, incoming, answer)
+
+    def _hook(self, key: str, args: Args) -> _Answer:
+        if key not in self._hooks:
+            return _plain(404)
+        return self._dispatch(lambda hook_args: self._respond(key, hook_args), args)
+
+    def _record(
+        self, method: str, args: Args, incoming: _Incoming, answer: _Answer
+    ) -> _Answer:
+        call = Call(
+            method=method,
+            args=copy.deepcopy(args),
+            headers=incoming.headers,
+            at=time.monotonic(),
+            failed=answer.failed,
+            status=answer.status,
+            error=answer.error,
+            http_verb=incoming.verb,
+        )
+        with self._changed:
+            self._calls.append(call)
+            self._changed.notify_all()
+        return answer
+
+    def _pause(self) -> None:
+        with self._lock:
+            seconds = self._delay_seconds
+        if seconds > 0:
+            self._stopping.wait(timeout=seconds)
+
+    def _fault_answer(self, method: str) -> _Answer | None:
+        now = time.monotonic()
+        self._faults = [f for f in self._faults if not f.expired(now)]
+        for fault in reversed(self._faults):
+            if fault.applies_to(method):
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault.answer
+        return None
+
+    def _unknown_answer(self, method: str) -> _Answer | None:
+        return None if method in self._handlers else _err("unknown_method")
+
+    def _auth_answer(self, args: Args, headers: dict[str, str]) -> _Answer | None:
+        token = _bearer(headers) or args.get("token")
+        if not token:
+            return _err("not_authed")
+        return None if token == self.token else _err("invalid_auth")
+
+    @staticmethod
+    def _dispatch(handler: Handler, args: Args) -> _Answer:
+        try:
+            return _ok(handler(args))
+        except _SlackError as exc:
+            return _err(exc.error)
+
+    # Internals: Web API methods -----------------------------------------
+
+    def _auth_test(self, args: Args) -> Args:
+        return {
+            "url": f"https://{TEAM_DOMAIN}.slack.com/",
+            "team": "Hiloop Test",
+            "user": self.bot_name,
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _channel(self, args: Args) -> str:
+        channel = args.get("channel")
+        if not channel or channel in self.missing_channels:
+            raise _SlackError("channel_not_found")
+        return str(channel)
+
+    def _new_message(self, args: Args, ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "user": self.bot_user_id,
+            "type": "message",
+            "ts": ts,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "text": str(args.get("text") or ""),
+            "team": self.team_id,
+        }
+        for key in ("blocks", "attachments", "metadata"):
+            if key in args:
+                message[key] = copy.deepcopy(args[key])
+        return message
+
+    def _post_message(self, args: Args) -> Args:
+        channel = self._channel(args)
+        _require_content(args)
+        message = self._store_message(channel, args)
+        return {"channel": channel, "ts": message["ts"], "message": message}
+
+    def _store_message(self, channel: str, args: Args) -> dict[str, Any]:
+        message = self._new_message(args, self._next_ts())
+        thread_ts = args.get("thread_ts")
+        if thread_ts:
+            message["thread_ts"] = str(thread_ts)
+            self._attach_reply(channel, str(thread_ts), message)
+        self._channel_messages.setdefault(channel, []).append(message)
+        return copy.deepcopy(message)
+
+    def _attach_reply(self, channel: str, thread_ts: str, reply: Args) -> None:
+        parent = self._find(channel, thread_ts)
+        if parent is None:
+            return
+        reply["parent_user_id"] = parent.get("user")
+        repliers = parent.setdefault("reply_users", [])
+        if reply["user"] not in repliers:
+            repliers.append(reply["user"])
+        parent["thread_ts"] = thread_ts
+        parent["reply_count"] = parent.get("reply_count", 0) + 1
+        parent["reply_users_count"] = len(repliers)
+        parent["latest_reply"] = reply["ts"]
+
+    def _update_message(self, args: Args) -> Args:
+        channel = self._channel(args)
+        ts = str(args.get("ts") or "")
+        message = self._find(channel, ts)
+        if message is None:
+            raise _SlackError("message_not_found")
+        _require_content(args)
+        self._apply_edit(message, args)
+        return {
+            "channel": channel,
+            "ts": ts,
+            "text": message["text"],
+            "message": copy.deepcopy(message),
+        }
+
+    def _apply_edit(self, message: dict[str, Any], args: Args) -> None:
+        if "text" in args:
+            message["text"] = str(args["text"] or "")
+        for key in ("blocks", "attachments", "metadata"):
+            if key in args:
+                message[key] = copy.deepcopy(args[key])
+        message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+
+    def _post_ephemeral(self, args: Args) -> Args:
+        channel = self._channel(args)
+        if not args.get("user"):
+            raise _SlackError("user_not_in_channel")
+        _require_content(args)
+        ts = self._next_ts()
+        self._ephemerals.append(self._ephemeral(channel, str(args["user"]), args, ts))
+        return {"message_ts": ts}
+
+    @staticmethod
+    def _ephemeral(
+        channel: str | None, user: str | None, args: Args, ts: str
+    ) -> dict[str, Any]:
+        ephemeral: dict[str, Any] = {
+            "channel": channel,
+            "user": user,
+            "text": str(args.get("text") or ""),
+            "message_ts": ts,
+        }
+        for key in ("blocks", "attachments", "thread_ts"):
+            if key in args:
+                ephemeral[key] = copy.deepcopy(args[key])
+        return ephemeral
+
+    def _permalink(self, args: Args) -> Args:
+        channel = self._channel(args)
+        ts = str(args.get("message_ts") or "")
+        if not ts:
+            raise _SlackError("message_not_found")
+        link = (
+            f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        )
+        message = self._find(channel, ts)
+        thread_ts = message.get("thread_ts") if message else None
+        if thread_ts and thread_ts != ts:
+            link += f"?thread_ts={thread_ts}&cid={channel}"
+        return {"channel": channel, "permalink": link}
+
+    def _views_open(self, args: Args) -> Args:
+        view = _view_arg(args)
+        if not (args.get("trigger_id") or args.get("interactivity_pointer")):
+            raise _SlackError("invalid_arguments")
+        view_id = f"V{next(self._ids):010d}"
+        stored = self._new_view(view, view_id, root_view_id=view_id)
+        self._views[view_id] = stored
+        return {"view": copy.deepcopy(stored)}
+
+    def _views_update(self, args: Args) -> Args:
+        view = _view_arg(args)
+        current = self._view_for_update(args)
+        expected_hash = args.get("hash")
+        if expected_hash and expected_hash != current["hash"]:
+            raise _SlackError("hash_conflict")
+        updated = self._new_view(view, current["id"], current["root_view_id"])
+        self._views[current["id"]] = updated
+        return {"view": copy.deepcopy(updated)}
+
+    def _view_for_update(self, args: Args) -> dict[str, Any]:
+        view_id, external_id = args.get("view_id"), args.get("external_id")
+        if view_id:
+            found = self._views.get(str(view_id))
+        elif external_id:
+            found = next(
+                (v for v in self._views.values() if v["external_id"] == external_id),
+                None,
+            )
+        else:
+            raise _SlackError("invalid_arguments")
+        if found is None:
+            raise _SlackError("not_found")
+        return found
+
+    def _new_view(self, view: Args, view_id: str, root_view_id: str) -> Args:
+        return {
+            "id": view_id,
+            "team_id": self.team_id,
+            "type": view.get("type", "modal"),
+            "blocks": copy.deepcopy(view.get("blocks", [])),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": f"{TS_BASE_SECONDS}.{next(self._ids):08d}",
+            "title": copy.deepcopy(view.get("title")),
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "close": copy.deepcopy(view.get("close")),
+            "submit": copy.deepcopy(view.get("submit")),
+            "previous_view_id": None,
+            "root_view_id": root_view_id,
+            "app_id": self.app_id,
+            "external_id": view.get("external_id", ""),
+            "app_installed_team_id": self.team_id,
+            "bot_id": self.bot_id,
+        }
+
+    def _usergroup_users(self, args: Args) -> Args:
+        group = str(args.get("usergroup") or "")
+        if group not in self.usergroups:
+            raise _SlackError("no_such_subteam")
+        return {"users": list(self.usergroups[group])}
+
+    def _users_info(self, args: Args) -> Args:
+        user_id = str(args.get("user") or "")
+        spec = self.users.get(user_id)
+        if spec is None:
+            raise _SlackError("user_not_found")
+        return {"user": self._user_object(user_id, spec)}
+
+    def _user_object(self, user_id: str, spec: dict[str, Any]) -> Args:
+        name = str(spec.get("name", user_id.lower()))
+        real_name = str(spec.get("real_name", name))
+        display_name = str(spec.get("display_name", name))
+        profile = {
+            "real_name": real_name,
+            "real_name_normalized": real_name,
+            "display_name": display_name,
+            "display_name_normalized": display_name,
+            "email": spec.get("email", f"{name}@{TEAM_DOMAIN}.com"),
+            "team": self.team_id,
+            **copy.deepcopy(spec.get("profile", {})),
+        }
+        return {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "deleted": bool(spec.get("deleted", False)),
+            "real_name": real_name,
+            "tz": spec.get("tz", "America/Los_Angeles"),
+            "tz_label": spec.get("tz_label", "Pacific Standard Time"),
+            "tz_offset": spec.get("tz_offset", -28800),
+            "is_admin": bool(spec.get("is_admin", False)),
+            "is_owner": bool(spec.get("is_owner", False)),
+            "is_bot": bool(spec.get("is_bot", False)),
+            "is_app_user": False,
+            "updated": TS_BASE_SECONDS,
+            "profile": profile,
+        }
+
+    def _respond(self, key: str, args: Args) -> Args:
+        channel, message_ts = self._hooks[key]
+        original = self._find(channel, message_ts) if channel and message_ts else None
+        if args.get("delete_original") and original is not None:
+            self._channel_messages[str(channel)].remove(original)
+        elif args.get("replace_original") and original is not None:
+            self._apply_edit(original, args)
+        elif args.get("response_type") == "in_channel" and channel:
+            self._store_message(channel, args)
+        else:
+            ts = self._next_ts()
+            self._ephemerals.append(self._ephemeral(channel, None, args, ts))
+        return {}

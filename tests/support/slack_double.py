@@ -146,7 +146,7 @@ def _maybe_json(key: str, value: Any) -> Any:
 def _parse_body(raw: bytes, content_type: str) -> Args:
     if not raw:
         return {}
-    kind = content_type.split(";")[0].strip().lower()
+    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
     if kind == "application/json":
         data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict):

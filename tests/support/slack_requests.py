@@ -182,7 +182,8 @@ def block_actions(
     holding the button is made up when it is not given.
     """
     text = button_text if button_text is not None else value.title()
-    payload = {
+    action = _button_action(action_id, block_id, value, text)
+    payload: Payload = {
         "type": "block_actions",
         "user": _user(user_id, user_name, team_id),
         "api_app_id": api_app_id,
@@ -198,11 +199,10 @@ def block_actions(
         "enterprise": None,
         "is_enterprise_install": False,
         "channel": {"id": channel_id, "name": channel_name},
-        "message": message
-        or _button_message(message_ts, team_id, action_id, block_id, value, text),
+        "message": message or _button_message(message_ts, team_id, action),
         "state": {"values": {}},
         "response_url": response_url or _response_url(team_id),
-        "actions": [_button_action(action_id, block_id, value, text)],
+        "actions": [action],
     }
     return _form_request(secret, payload, timestamp)
 
@@ -218,15 +218,9 @@ def _button_action(action_id: str, block_id: str, value: str, text: str) -> Payl
     }
 
 
-def _button_message(
-    ts: str, team_id: str, action_id: str, block_id: str, value: str, text: str
-) -> Payload:
-    button = {
-        "type": "button",
-        "action_id": action_id,
-        "text": _plain_text(text),
-        "value": value,
-    }
+def _button_message(ts: str, team_id: str, action: Payload) -> Payload:
+    button = {key: action[key] for key in ("type", "action_id", "text", "value")}
+    block = {"type": "actions", "block_id": action["block_id"], "elements": [button]}
     return {
         "type": "message",
         "user": BOT_USER_ID,
@@ -235,7 +229,7 @@ def _button_message(
         "app_id": APP_ID,
         "text": "Approval requested",
         "team": team_id,
-        "blocks": [{"type": "actions", "block_id": block_id, "elements": [button]}],
+        "blocks": [block],
     }
 
 
@@ -529,9 +523,9 @@ def message_changed(
     """A ``message_changed`` event: ``user`` edited ``original_ts``."""
     event = _base_message(channel, ts, channel_type)
     edit_ts = event["ts"]
-    message = {"type": "message", "user": user, "text": text, "ts": original_ts}
-    previous = {"type": "message", "user": user, "text": previous_text}
-    previous["ts"] = original_ts
+    message: Payload = {"type": "message", "user": user, "text": text}
+    previous: Payload = {"type": "message", "user": user, "text": previous_text}
+    message["ts"] = previous["ts"] = original_ts
     if thread_ts is not None:
         message["thread_ts"] = previous["thread_ts"] = thread_ts
     message["edited"] = {"user": user, "ts": edit_ts}

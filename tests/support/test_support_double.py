@@ -10,7 +10,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import (
 )
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook import WebhookClient
 
 from . import slack_requests as sr
 from .slack_double import SlackDouble
@@ -47,7 +48,13 @@ def client(double: SlackDouble) -> WebClient:
 
 
 def _form(body: bytes) -> dict[str, Any]:
-    return json.loads(parse_qs(body.decode())["payload"][0])
+    payload: dict[str, Any] = json.loads(parse_qs(body.decode())["payload"][0])
+    return payload
+
+
+def _dispatch(app: App, body: bytes, headers: dict[str, str]) -> int:
+    bolt_headers: dict[str, str | Sequence[str]] = dict(headers)
+    return app.dispatch(BoltRequest(body=body.decode(), headers=bolt_headers)).status
 
 
 # The Web API double --------------------------------------------------------
@@ -221,7 +228,7 @@ def test_slack_errors_for_unknown_things(
     double: SlackDouble, client: WebClient
 ) -> None:
     double.missing_channels.add("CGONE")
-    cases = {
+    cases: dict[str, Callable[[], object]] = {
         "message_not_found": lambda: client.chat_update(
             channel=CHANNEL, ts="1.2", text="x"
         ),
@@ -280,8 +287,6 @@ def test_ephemeral_permalink_and_views(double: SlackDouble, client: WebClient) -
 def test_response_url_replaces_the_original(
     double: SlackDouble, client: WebClient
 ) -> None:
-    from slack_sdk.webhook import WebhookClient
-
     ts = client.chat_postMessage(channel=CHANNEL, text="Deploy?", blocks=BLOCKS)["ts"]
     hook = WebhookClient(double.response_url(CHANNEL, ts))
 
@@ -425,10 +430,7 @@ def test_bolt_accepts_the_built_requests(double: SlackDouble) -> None:
         sr.event_callback(SECRET, sr.channel_join(user="U2", channel=CHANNEL)),
     ]
 
-    statuses = [
-        app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status
-        for body, headers in requests
-    ]
+    statuses = [_dispatch(app, body, headers) for body, headers in requests]
 
     assert statuses == [200, 200, 200, 200]
     assert seen == [
@@ -444,7 +446,7 @@ def test_bolt_rejects_a_stale_signature(double: SlackDouble) -> None:
     event = sr.message_event(user="U1", text="hi", channel=CHANNEL)
     body, headers = sr.event_callback(SECRET, event, timestamp=sr.stale_timestamp())
 
-    assert app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status == 401
+    assert _dispatch(app, body, headers) == 401
 
 
 def test_url_verification_and_state_helpers() -> None:

@@ -196,7 +196,7 @@ class Bridge:
     def cancel(self, agent: Agent, interaction_id: str) -> Interaction:
         with self.session() as db:
             current = self._owned(db, agent, interaction_id)
-            if not self._close(db, current, states.CANCELLED, note="cancelled"):
+            if not self._close(db, current, states.CANCELLED, states.OPEN):
                 raise self._already_final(db, interaction_id)
             interaction = self._reload(db, interaction_id)
         log.info("interaction %s cancelled by agent %s", interaction_id, agent.id)
@@ -298,10 +298,21 @@ class Bridge:
     def _check_approver(
         self, db: Session, interaction: Interaction, user_id: str, member_of: Collection[str]
     ) -> None:
+        if not self._may_decide(db, interaction, user_id, member_of):
+            raise NotAllowed(interaction.id, user_id)
+
+    def _may_decide(
+        self, db: Session, interaction: Interaction, user_id: str, member_of: Collection[str]
+    ) -> bool:
+        """Anyone in the channel when the agent names no approvers."""
         agent = agent_store.get(db, interaction.agent_id)
         approvers = set(agent.approvers if agent else [])
-        if approvers and user_id not in approvers and not approvers & set(member_of):
-            raise NotAllowed(interaction.id, user_id)
+        return not approvers or user_id in approvers or bool(approvers & set(member_of))
+
+    def interaction_for_thread(self, channel: str, thread_ts: str) -> Interaction | None:
+        """The interaction whose Slack message starts this thread, if any."""
+        with self.session() as db:
+            return interaction_store.by_slack_message(db, channel, thread_ts)
 
     def approver_groups(self, interaction_id: str) -> list[str]:
         """The user-group ids among the approvers of this interaction's agent."""
@@ -316,19 +327,26 @@ class Bridge:
         """Expire the interaction if it is still open; True when this call did."""
         with self.session() as db:
             current = self._existing(db, interaction_id)
-            if not self._close(db, current, states.EXPIRED, note="expired"):
+            if not self._close(db, current, states.EXPIRED, {states.PENDING}):
                 return False
         log.info("interaction %s expired", interaction_id)
         self._announce(interaction_id)
         return True
 
-    def _close(self, db: Session, interaction: Interaction, status: str, note: str) -> bool:
+    def _close(
+        self,
+        db: Session,
+        interaction: Interaction,
+        status: str,
+        from_statuses: Collection[str],
+    ) -> bool:
+        """End the interaction without an answer (expired or cancelled)."""
         won = interaction_store.transition(
-            db, interaction.id, states.OPEN, status=status, updated_at=self.clock()
+            db, interaction.id, from_statuses, status=status, updated_at=self.clock()
         )
         if won:
             delivery_store.add(db, interaction.id, "update")
-            delivery_store.add(db, interaction.id, "thread", note=note)
+            delivery_store.add(db, interaction.id, "thread", note=status)
         return won
 
     # Messages
@@ -382,10 +400,13 @@ class Bridge:
         *,
         slack_ts: str,
         event_key: str,
+        member_of: Collection[str] = (),
     ) -> Message | None:
-        """Store a person's thread reply once; a chat answered by it is `responded`.
+        """Store a person's thread reply once.
 
-        Returns None when Slack redelivered a reply already stored.
+        A reply from someone who may decide answers a chat (`responded`); any
+        other reply is kept as a message and changes nothing. Returns None when
+        Slack redelivered a reply already stored.
         """
         now = self.clock()
         try:
@@ -406,7 +427,9 @@ class Bridge:
                         created_at=now,
                     ),
                 )
-                if interaction.interaction_type == "chat":
+                if interaction.interaction_type == "chat" and self._may_decide(
+                    db, interaction, author.slack_user_id, member_of
+                ):
                     response = {
                         "decision": states.RESPONDED,
                         "comment": None,

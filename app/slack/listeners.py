@@ -19,6 +19,8 @@ from app.core.bridge import Bridge, Responder
 from app.core.errors import Conflict, NotAllowed, NotFound
 from app.slack import blocks, ids
 from app.slack.approvers import GroupMembers
+from app.slack.people import DisplayNames
+from app.slack.threads import Threads
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,9 @@ def build_bolt(bridge: Bridge, client: AsyncWebClient, signing_secret: str) -> A
         signing_secret=signing_secret,
         logger=logging.getLogger("app.slack.bolt"),
     )
-    Clicks(bridge, GroupMembers(client)).register(bolt)
+    groups = GroupMembers(client)
+    Clicks(bridge, groups).register(bolt)
+    Threads(bridge, groups, DisplayNames(client)).register(bolt)
     return bolt
 
 

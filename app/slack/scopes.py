@@ -11,11 +11,15 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "usergroups.users.list": "usergroups:read",
+    "users.info": "users:read",
     "views.open": None,
 }
 
 # Events the bridge subscribes to, with the scope each needs.
-EVENT_SCOPES: dict[str, str] = {}
+EVENT_SCOPES: dict[str, str] = {
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+}
 
 REQUEST_PATH = "/slack/events"
 

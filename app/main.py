@@ -19,6 +19,7 @@ from app.api import errors, routes
 from app.api.limits import BodyLimit
 from app.core.bridge import Bridge
 from app.core.changes import Changes
+from app.scheduler import Deadlines
 from app.settings import Settings
 from app.slack.delivery import DeliveryWorker
 from app.slack.listeners import build_bolt
@@ -31,8 +32,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
     bridge = Bridge(
-        engine, Changes(), default_timeout_seconds=settings.default_timeout_seconds
+        engine,
+        Changes(),
+        default_timeout_seconds=settings.default_timeout_seconds,
+        reminder_share=settings.reminder_share,
     )
+    deadlines = Deadlines(bridge, sweep_seconds=settings.sweep_seconds)
     client = _slack_client(settings)
     worker = (
         DeliveryWorker(
@@ -40,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             client,
             poll_seconds=settings.delivery_poll_seconds,
             max_backoff_seconds=settings.delivery_max_backoff_seconds,
+            lease_seconds=settings.delivery_lease_seconds,
         )
         if client is not None
         else None
@@ -50,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logs.configure(settings.log_level)
         await asyncio.to_thread(create_schema, engine)
         bridge.changes.bind(asyncio.get_running_loop())
+        await deadlines.start()
         if worker is None:
             log.warning("SLACK_BOT_TOKEN is not set: Slack deliveries stay queued")
         else:
@@ -59,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             begin_shutdown(app)
+            deadlines.stop()
             if worker is not None:
                 await worker.stop()
             bridge.changes.unbind()
@@ -67,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Hiloop Bridge", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.bridge = bridge
+    app.state.deadlines = deadlines
     app.state.stopping = asyncio.Event()
     errors.install(app)
     app.include_router(routes.router)
@@ -92,8 +101,10 @@ def begin_shutdown(app: FastAPI) -> None:
 def _slack_client(settings: Settings) -> AsyncWebClient | None:
     if not settings.slack_bot_token:
         return None
+    # Two calls of one delivery must fit in its lease.
+    timeout = min(10, int(settings.delivery_lease_seconds / 3) or 1)
     return AsyncWebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=timeout
     )
 
 

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "HILOOP_SLACK_API_URL"),
     )
 
+    # Share of an interaction's time after which its thread gets a reminder.
+    reminder_share: float = Field(
+        0.8, gt=0, lt=1, validation_alias="HILOOP_REMINDER_SHARE"
+    )
+    # How often the scheduler looks for deadlines and reminders whose job is
+    # missing (after a restart, or fired on another replica).
+    sweep_seconds: float = Field(2.0, gt=0, validation_alias="HILOOP_SWEEP_SECONDS")
+
     # How often the delivery worker looks for due Slack writes when nothing
     # woke it, and the longest wait between two attempts of one write.
     delivery_poll_seconds: float = Field(
@@ -37,4 +45,10 @@ class Settings(BaseSettings):
     )
     delivery_max_backoff_seconds: float = Field(
         60.0, gt=0, validation_alias="HILOOP_DELIVERY_MAX_BACKOFF_SECONDS"
+    )
+    # How long one attempt may hold a Slack write before another worker (or
+    # this one after a crash) may take it over. Slack calls time out well
+    # within it.
+    delivery_lease_seconds: float = Field(
+        30.0, ge=2, validation_alias="HILOOP_DELIVERY_LEASE_SECONDS"
     )

@@ -42,6 +42,7 @@ def bridge_settings(database_url: str, slack: SlackDouble, **overrides: Any) -> 
         "slack_api_url": slack.url,
         "delivery_poll_seconds": 0.2,
         "delivery_max_backoff_seconds": 0.5,
+        "sweep_seconds": 0.5,
         "log_level": "DEBUG",
     }
     values.update(overrides)

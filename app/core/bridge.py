@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core import keys, states
-from app.core.changes import Changes
+from app.core.changes import Change, Changes
 from app.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.core.events import EventIn
 from app.core.times import rfc3339
@@ -60,11 +60,13 @@ class Bridge:
         *,
         clock: Clock = utcnow,
         default_timeout_seconds: int = 3600,
+        reminder_share: float = 0.8,
     ) -> None:
         self.engine = engine
         self.changes = changes or Changes()
         self.clock = clock
         self.default_timeout_seconds = default_timeout_seconds
+        self.reminder_share = reminder_share
 
     def session(self) -> Any:
         return store_db.session(self.engine)
@@ -149,16 +151,19 @@ class Bridge:
                 agent.id,
                 interaction.session_id,
             )
+            self.changes.interaction_changed(_change(interaction))
         self.changes.outbox_changed()
         return created
 
     def _add_interaction(
         self, db: Session, agent: Agent, event: EventIn, now: datetime
     ) -> Interaction:
-        deadline = None
+        deadline = remind_at = None
         if event.interaction_type != "broadcast":
             seconds = event.timeout_seconds or self.default_timeout_seconds
             deadline = now + timedelta(seconds=seconds)
+            if event.priority != "low":
+                remind_at = now + timedelta(seconds=seconds * self.reminder_share)
         interaction = interaction_store.add(
             db,
             Interaction(
@@ -179,6 +184,7 @@ class Bridge:
                 created_at=now,
                 updated_at=now,
                 deadline_at=deadline,
+                remind_at=remind_at,
                 slack_channel=agent.channel,
             ),
         )
@@ -200,7 +206,7 @@ class Bridge:
                 raise self._already_final(db, interaction_id)
             interaction = self._reload(db, interaction_id)
         log.info("interaction %s cancelled by agent %s", interaction_id, agent.id)
-        self._announce(interaction_id)
+        self._announce(interaction)
         return interaction
 
     def _owned(self, db: Session, agent: Agent, interaction_id: str) -> Interaction:
@@ -262,7 +268,7 @@ class Bridge:
         log.info(
             "interaction %s %s by %s", interaction_id, status, responder.slack_user_id
         )
-        self._announce(interaction_id)
+        self._announce(interaction)
         return interaction
 
     def tell(self, interaction_id: str, user_id: str, notice: str, **extra: Any) -> None:
@@ -329,9 +335,42 @@ class Bridge:
             current = self._existing(db, interaction_id)
             if not self._close(db, current, states.EXPIRED, {states.PENDING}):
                 return False
+            interaction = self._reload(db, interaction_id)
         log.info("interaction %s expired", interaction_id)
-        self._announce(interaction_id)
+        self._announce(interaction)
         return True
+
+    def remind(self, interaction_id: str) -> bool:
+        """Post the interaction's one reminder if it is still pending."""
+        with self.session() as db:
+            if not interaction_store.mark_reminded(db, interaction_id, self.clock()):
+                return False
+            interaction = self._existing(db, interaction_id)
+            mention: list[str] = []
+            if interaction.priority == "urgent":
+                agent = agent_store.get(db, interaction.agent_id)
+                mention = list(agent.approvers) if agent else []
+            delivery_store.add(
+                db, interaction_id, "thread", note="reminder", mention=mention
+            )
+        log.info("reminder queued for interaction %s", interaction_id)
+        self.changes.outbox_changed()
+        return True
+
+    def expire_overdue(self) -> list[str]:
+        """Expire every pending interaction whose deadline has passed."""
+        with self.session() as db:
+            overdue = interaction_store.overdue(db, self.clock())
+        return [interaction_id for interaction_id in overdue if self.expire(interaction_id)]
+
+    def remind_due(self) -> list[str]:
+        with self.session() as db:
+            due = interaction_store.reminders_due(db, self.clock())
+        return [interaction_id for interaction_id in due if self.remind(interaction_id)]
+
+    def open_deadlines(self) -> Sequence[Interaction]:
+        with self.session() as db:
+            return interaction_store.with_open_deadlines(db)
 
     def _close(
         self,
@@ -376,7 +415,8 @@ class Bridge:
                     updated_at=now,
                 )
             delivery_store.add(db, interaction_id, "thread", message_id=message.id)
-        self._announce(interaction_id)
+            interaction = self._reload(db, interaction_id)
+        self._announce(interaction)
         return message
 
     def messages(
@@ -442,10 +482,11 @@ class Bridge:
                         db, interaction_id, {states.PENDING, states.RESPONDED},
                         status=states.RESPONDED, response=response, updated_at=now,
                     )
+                interaction = self._reload(db, interaction_id)
         except IntegrityError:
             # The same reply raced in twice; the unique key kept one.
             return None
-        self.changes.interaction_changed(interaction_id)
+        self.changes.interaction_changed(_change(interaction))
         return message
 
     # Slack deliveries
@@ -507,7 +548,7 @@ class Bridge:
                     message.slack_ts = result.get("ts")
                     db.add(message)
         if delivery.kind == "post":
-            self.changes.interaction_changed(delivery.interaction_id)
+            self.changes.interaction_changed(Change(delivery.interaction_id))
 
     def delivery_retry(self, delivery: Delivery, error: str, at: datetime) -> None:
         assert delivery.id is not None
@@ -537,7 +578,7 @@ class Bridge:
                     updated_at=self.clock(),
                 )
         if delivery.kind == "post":
-            self.changes.interaction_changed(delivery.interaction_id)
+            self.changes.interaction_changed(Change(delivery.interaction_id))
 
     def _is_broadcast(self, db: Session, interaction_id: str) -> bool:
         interaction = interaction_store.get(db, interaction_id)
@@ -563,6 +604,15 @@ class Bridge:
             f"interaction {interaction_id} is already {current.status}",
         )
 
-    def _announce(self, interaction_id: str) -> None:
-        self.changes.interaction_changed(interaction_id)
+    def _announce(self, interaction: Interaction) -> None:
+        self.changes.interaction_changed(_change(interaction))
         self.changes.outbox_changed()
+
+
+def _change(interaction: Interaction) -> Change:
+    return Change(
+        interaction.id,
+        interaction.status,
+        interaction.deadline_at,
+        interaction.remind_at,
+    )

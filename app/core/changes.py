@@ -9,6 +9,18 @@ import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Change:
+    """What became of an interaction, as far as the change that was made knows."""
+
+    interaction_id: str
+    status: str | None = None
+    deadline_at: datetime | None = None
+    remind_at: datetime | None = None
 
 
 class Changes:
@@ -17,6 +29,7 @@ class Changes:
         self._lock = threading.Lock()
         self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
         self._outbox_listeners: list[Callable[[], None]] = []
+        self._interaction_listeners: list[Callable[[Change], None]] = []
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Deliver wake-ups on this loop from now on."""
@@ -29,8 +42,14 @@ class Changes:
         """Call `listener` on the loop whenever new Slack writes are queued."""
         self._outbox_listeners.append(listener)
 
-    def interaction_changed(self, interaction_id: str) -> None:
-        self._call_on_loop(self._wake, interaction_id)
+    def on_interaction(self, listener: Callable[[Change], None]) -> None:
+        """Call `listener` on the loop with every committed interaction change."""
+        self._interaction_listeners.append(listener)
+
+    def interaction_changed(self, change: Change) -> None:
+        self._call_on_loop(self._wake, change.interaction_id)
+        for listener in self._interaction_listeners:
+            self._call_on_loop(listener, change)
 
     def outbox_changed(self) -> None:
         for listener in self._outbox_listeners:

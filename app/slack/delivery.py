@@ -59,11 +59,13 @@ class DeliveryWorker:
         *,
         poll_seconds: float = 2.0,
         max_backoff_seconds: float = 60.0,
+        lease_seconds: float = 30.0,
     ) -> None:
         self.bridge = bridge
         self.client = client
         self.poll_seconds = poll_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.lease_seconds = lease_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._limit = asyncio.Semaphore(CONCURRENCY)
@@ -116,7 +118,10 @@ class DeliveryWorker:
     async def _deliver(self, delivery: Delivery) -> None:
         assert delivery.id is not None
         async with self._limit:
-            if not await asyncio.to_thread(self.bridge.claim_delivery, delivery.id):
+            claimed = await asyncio.to_thread(
+                self.bridge.claim_delivery, delivery.id, self.lease_seconds
+            )
+            if not claimed:
                 return
             try:
                 result = await self._send(delivery)

@@ -1,6 +1,7 @@
 """Queries on interactions, including the conditional state transition."""
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select, update
@@ -60,6 +61,60 @@ def transition(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def mark_reminded(db: Session, interaction_id: str, now: datetime) -> bool:
+    """Claim the interaction's one reminder; False if it is not pending or had it."""
+    result = db.exec(
+        update(Interaction)
+        .where(
+            col(Interaction.id) == interaction_id,
+            col(Interaction.status) == "pending",
+            col(Interaction.reminded_at).is_(None),
+        )
+        .values(reminded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def overdue(db: Session, now: datetime, limit: int = 500) -> Sequence[str]:
+    """Ids of pending interactions whose deadline has passed."""
+    statement = (
+        select(Interaction.id)
+        .where(
+            Interaction.status == "pending",
+            col(Interaction.deadline_at).is_not(None),
+            col(Interaction.deadline_at) <= now,
+        )
+        .order_by(col(Interaction.deadline_at))
+        .limit(limit)
+    )
+    return db.exec(statement).all()
+
+
+def reminders_due(db: Session, now: datetime, limit: int = 500) -> Sequence[str]:
+    statement = (
+        select(Interaction.id)
+        .where(
+            Interaction.status == "pending",
+            col(Interaction.reminded_at).is_(None),
+            col(Interaction.remind_at).is_not(None),
+            col(Interaction.remind_at) <= now,
+        )
+        .order_by(col(Interaction.remind_at))
+        .limit(limit)
+    )
+    return db.exec(statement).all()
+
+
+def with_open_deadlines(db: Session) -> Sequence[Interaction]:
+    """Every interaction still waiting on a deadline (pending or answered chat)."""
+    statement = select(Interaction).where(
+        col(Interaction.status).in_(["pending", "responded"]),
+        col(Interaction.deadline_at).is_not(None),
+    )
+    return db.exec(statement).all()
 
 
 def set_fields(db: Session, interaction_id: str, **values: Any) -> None:

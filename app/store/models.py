@@ -84,6 +84,14 @@ class Interaction(SQLModel, table=True):
     deadline_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    # When the thread gets its one reminder (none for low priority), and when
+    # it got it.
+    remind_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    reminded_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     slack_channel: str | None = Field(default=None, max_length=40)
     slack_ts: str | None = Field(default=None, max_length=40, index=True)
     slack_permalink: str | None = Field(default=None, sa_column=Column(Text))

@@ -19,6 +19,7 @@ from app.api import errors, routes
 from app.api.limits import BodyLimit
 from app.core.bridge import Bridge
 from app.core.changes import Changes
+from app.replicas import PostgresRelay
 from app.scheduler import Deadlines
 from app.settings import Settings
 from app.slack.delivery import DeliveryWorker
@@ -38,6 +39,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reminder_share=settings.reminder_share,
     )
     deadlines = Deadlines(bridge, sweep_seconds=settings.sweep_seconds)
+    relay = (
+        PostgresRelay(engine, bridge.changes)
+        if engine.dialect.name == "postgresql"
+        else None
+    )
     client = _slack_client(settings)
     worker = (
         DeliveryWorker(
@@ -56,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logs.configure(settings.log_level)
         await asyncio.to_thread(create_schema, engine)
         bridge.changes.bind(asyncio.get_running_loop())
+        if relay is not None:
+            await relay.start()
         await deadlines.start()
         if worker is None:
             log.warning("SLACK_BOT_TOKEN is not set: Slack deliveries stay queued")
@@ -67,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             begin_shutdown(app)
             deadlines.stop()
+            if relay is not None:
+                await relay.stop()
             if worker is not None:
                 await worker.stop()
             bridge.changes.unbind()

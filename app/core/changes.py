@@ -21,6 +21,8 @@ class Change:
     status: str | None = None
     deadline_at: datetime | None = None
     remind_at: datetime | None = None
+    # True when the change was made by another replica and relayed here.
+    relayed: bool = False
 
 
 class Changes:

@@ -593,8 +593,10 @@ class Bridge:
         return interaction
 
     def _reload(self, db: Session, interaction_id: str) -> Interaction:
-        db.expire_all()
-        return self._existing(db, interaction_id)
+        """The interaction as the database has it now, after a bulk update."""
+        interaction = self._existing(db, interaction_id)
+        db.refresh(interaction)
+        return interaction
 
     def _already_final(self, db: Session, interaction_id: str) -> Conflict:
         current = self._reload(db, interaction_id)

@@ -76,7 +76,9 @@ class PostgresRelay:
                     self._sender = await psycopg.AsyncConnection.connect(
                         self.dsn, autocommit=True
                     )
-                await self._sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                await self._sender.execute(
+                    "SELECT pg_notify(%s, %s)", (CHANNEL, payload)
+                )
             except psycopg.Error as error:
                 # Other replicas still catch up through their sweep and polls.
                 log.warning("could not announce a change to other replicas: %s", error)

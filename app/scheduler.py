@@ -62,7 +62,9 @@ class Deadlines:
             max_instances=1,
         )
         await self.sweep()
-        log.info("deadline scheduler started with %s jobs", len(self.scheduler.get_jobs()))
+        log.info(
+            "deadline scheduler started with %s jobs", len(self.scheduler.get_jobs())
+        )
 
     def stop(self) -> None:
         if self.scheduler.running:
@@ -77,11 +79,19 @@ class Deadlines:
             self._remove(reminder_job(change.interaction_id))
             return
         if change.deadline_at is not None:
-            self._at(change.deadline_at, deadline_job(change.interaction_id),
-                     self.bridge.expire, change.interaction_id)
+            self._at(
+                change.deadline_at,
+                deadline_job(change.interaction_id),
+                self.bridge.expire,
+                change.interaction_id,
+            )
         if change.status == states.PENDING and change.remind_at is not None:
-            self._at(change.remind_at, reminder_job(change.interaction_id),
-                     self.bridge.remind, change.interaction_id)
+            self._at(
+                change.remind_at,
+                reminder_job(change.interaction_id),
+                self.bridge.remind,
+                change.interaction_id,
+            )
 
     async def sweep(self) -> None:
         """Expire and remind whatever is due, whether or not its job fired."""
@@ -126,6 +136,8 @@ def _in_thread(action: Callable[[str], bool]) -> Callable[[str], Awaitable[None]
         try:
             await asyncio.to_thread(action, interaction_id)
         except Exception:
-            log.exception("job for interaction %s failed; the sweep retries", interaction_id)
+            log.exception(
+                "job for interaction %s failed; the sweep retries", interaction_id
+            )
 
     return run

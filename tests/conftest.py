@@ -1,5 +1,6 @@
 """Fixtures: a running bridge on a real socket, a Slack double, signed requests."""
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
+from app.cli import main as hiloop
 from app.core.bridge import Bridge
 from app.main import create_app
 from app.settings import Settings
@@ -35,7 +37,9 @@ def slack() -> Iterator[SlackDouble]:
     double.stop()
 
 
-def bridge_settings(database_url: str, slack: SlackDouble, **overrides: Any) -> Settings:
+def bridge_settings(
+    database_url: str, slack: SlackDouble, **overrides: Any
+) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "slack_bot_token": BOT_TOKEN,
@@ -75,13 +79,18 @@ class RunningBridge:
         return bridge
 
     def add_agent(
-        self, name: str = "team", channel: str = "C0REVIEW1", approvers: list[str] | None = None
+        self,
+        name: str = "team",
+        channel: str = "C0REVIEW1",
+        approvers: list[str] | None = None,
     ) -> tuple[Agent, str]:
         new = self.bridge.create_agent(name, channel, approvers or [])
         self.keys[name] = new.api_key
         return new.agent, new.api_key
 
-    def api(self, method: str, path: str, key: str | None, **kwargs: Any) -> httpx.Response:
+    def api(
+        self, method: str, path: str, key: str | None, **kwargs: Any
+    ) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}))
         if key is not None:
             headers["X-API-Key"] = key
@@ -98,8 +107,11 @@ class RunningBridge:
 
     def posted(self, interaction_id: str) -> dict[str, Any]:
         """The interaction once its Slack message is posted."""
+
         def check() -> dict[str, Any] | None:
-            body = self.api("GET", f"/interactions/{interaction_id}", _any(self.keys)).json()
+            body = self.api(
+                "GET", f"/interactions/{interaction_id}", _any(self.keys)
+            ).json()
             return body if body["slack"]["ts"] else None
 
         return wait_until(check, what=f"post of {interaction_id}")
@@ -158,3 +170,29 @@ def engine(database_url: str) -> Iterator[Engine]:
     create_schema(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def env(tmp_path: Path, slack: SlackDouble) -> dict[str, str]:
+    return {
+        "HILOOP_DATABASE_URL": f"sqlite:///{tmp_path / 'hiloop.db'}",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.url,
+        "HILOOP_DELIVERY_POLL_SECONDS": "0.2",
+        "HILOOP_DELIVERY_MAX_BACKOFF_SECONDS": "0.5",
+        "HILOOP_SWEEP_SECONDS": "0.5",
+        "HILOOP_DELIVERY_LEASE_SECONDS": "3",
+    }
+
+
+@pytest.fixture
+def api_key(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> str:
+    monkeypatch.setenv("HILOOP_DATABASE_URL", env["HILOOP_DATABASE_URL"])
+    assert hiloop(["agents", "create", "team", "--channel", "C0REVIEW1", "--json"]) == 0
+    key: str = json.loads(capsys.readouterr().out)["api_key"]
+    return key

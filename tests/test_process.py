@@ -9,36 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.cli import main as hiloop
-from tests.conftest import API, BOT_TOKEN, SIGNING_SECRET
+from tests.conftest import API
 from tests.seed import REVIEW_EVENT, approval
 from tests.support.process import BridgeProcess
 from tests.support.server import wait_until
 from tests.support.slack_double import SlackDouble
-
-
-@pytest.fixture
-def env(tmp_path: Path, slack: SlackDouble) -> dict[str, str]:
-    return {
-        "HILOOP_DATABASE_URL": f"sqlite:///{tmp_path / 'hiloop.db'}",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.url,
-        "HILOOP_DELIVERY_POLL_SECONDS": "0.2",
-        "HILOOP_DELIVERY_MAX_BACKOFF_SECONDS": "0.5",
-        "HILOOP_SWEEP_SECONDS": "0.5",
-        "HILOOP_DELIVERY_LEASE_SECONDS": "3",
-    }
-
-
-@pytest.fixture
-def api_key(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
-    monkeypatch.setenv("HILOOP_DATABASE_URL", env["HILOOP_DATABASE_URL"])
-    assert hiloop(["agents", "create", "team", "--channel", "C0REVIEW1", "--json"]) == 0
-    import json
-
-    key: str = json.loads(capsys.readouterr().out)["api_key"]
-    return key
 
 
 @pytest.fixture
@@ -49,7 +24,9 @@ def service(env: dict[str, str], tmp_path: Path) -> Iterator[BridgeProcess]:
 
 
 def _post(url: str, key: str, event: dict[str, object]) -> httpx.Response:
-    return httpx.post(f"{url}{API}/webhook", json=event, headers={"X-API-Key": key}, timeout=10)
+    return httpx.post(
+        f"{url}{API}/webhook", json=event, headers={"X-API-Key": key}, timeout=10
+    )
 
 
 def test_sigterm_answers_held_awaits_with_current_state(
@@ -89,7 +66,10 @@ def test_restart_keeps_every_accepted_event(
 ) -> None:
     slack.fail(status=503)
     first = BridgeProcess(env, tmp_path / "first.log").start()
-    ids = [_post(first.url, api_key, REVIEW_EVENT).json()["interaction_id"] for _ in range(5)]
+    ids = [
+        _post(first.url, api_key, REVIEW_EVENT).json()["interaction_id"]
+        for _ in range(5)
+    ]
     first.signal(signal.SIGTERM)
     assert first.wait() in (0, -signal.SIGTERM)
     slack.recover()
@@ -103,9 +83,12 @@ def test_restart_keeps_every_accepted_event(
             )
             assert response.status_code == 200
         posts = wait_until(
-            lambda: [c for c in slack.calls_to("chat.postMessage") if not c.failed][:5]
-            if len([c for c in slack.calls_to("chat.postMessage") if not c.failed]) >= 5
-            else None,
+            lambda: (
+                [c for c in slack.calls_to("chat.postMessage") if not c.failed][:5]
+                if len([c for c in slack.calls_to("chat.postMessage") if not c.failed])
+                >= 5
+                else None
+            ),
             timeout=10,
             what="posts after restart",
         )
@@ -148,7 +131,9 @@ def test_hard_kill_during_burst_loses_no_accepted_event(
 
     second = BridgeProcess(env, tmp_path / "second.log").start()
     try:
-        with httpx.Client(base_url=second.url, headers={"X-API-Key": api_key}) as client:
+        with httpx.Client(
+            base_url=second.url, headers={"X-API-Key": api_key}
+        ) as client:
             for interaction_id in accepted:
                 response = client.get(f"{API}/interactions/{interaction_id}")
                 assert response.status_code == 200, interaction_id

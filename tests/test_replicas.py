@@ -14,7 +14,9 @@ from tests.support.slack_double import SlackDouble
 
 
 @pytest.fixture
-def replicas(postgres_url: str, slack: SlackDouble) -> Iterator[tuple[RunningBridge, RunningBridge]]:
+def replicas(
+    postgres_url: str, slack: SlackDouble
+) -> Iterator[tuple[RunningBridge, RunningBridge]]:
     settings = bridge_settings(postgres_url, slack)
     first = start_bridge(settings, slack)
     second = start_bridge(settings, slack)

@@ -12,7 +12,9 @@ from tests.support.slack_double import SlackDouble
 
 
 def _status(running: RunningBridge, key: str, interaction_id: str) -> str:
-    body: dict[str, Any] = running.api("GET", f"/interactions/{interaction_id}", key).json()
+    body: dict[str, Any] = running.api(
+        "GET", f"/interactions/{interaction_id}", key
+    ).json()
     return str(body["status"])
 
 
@@ -71,7 +73,9 @@ def test_sweep_expires_interaction_whose_job_is_missing(running: RunningBridge) 
     accepted = running.send_event(key, approval(timeout_seconds=1, priority="low"))
     interaction_id = accepted["interaction_id"]
     scheduler = running.server.app.state.deadlines.scheduler
-    job = wait_until(lambda: scheduler.get_job(f"deadline:{interaction_id}"), what="job")
+    job = wait_until(
+        lambda: scheduler.get_job(f"deadline:{interaction_id}"), what="job"
+    )
     job.remove()
 
     wait_until(
@@ -109,7 +113,9 @@ def test_restart_expires_overdue_and_reschedules_pending(
 
 
 def test_reminder_posted_once_in_thread(sqlite_url: str, slack: SlackDouble) -> None:
-    running = start_bridge(bridge_settings(sqlite_url, slack, reminder_share=0.3), slack)
+    running = start_bridge(
+        bridge_settings(sqlite_url, slack, reminder_share=0.3), slack
+    )
     try:
         _, key = running.add_agent(approvers=["U0APPROVE1"])
         accepted = running.send_event(key, approval(timeout_seconds=3, priority="high"))
@@ -129,11 +135,17 @@ def test_reminder_posted_once_in_thread(sqlite_url: str, slack: SlackDouble) -> 
         running.server.stop()
 
 
-def test_urgent_reminder_mentions_approvers(sqlite_url: str, slack: SlackDouble) -> None:
-    running = start_bridge(bridge_settings(sqlite_url, slack, reminder_share=0.2), slack)
+def test_urgent_reminder_mentions_approvers(
+    sqlite_url: str, slack: SlackDouble
+) -> None:
+    running = start_bridge(
+        bridge_settings(sqlite_url, slack, reminder_share=0.2), slack
+    )
     try:
         _, key = running.add_agent(approvers=["U0APPROVE1", "S0GROUP001"])
-        accepted = running.send_event(key, approval(timeout_seconds=5, priority="urgent"))
+        accepted = running.send_event(
+            key, approval(timeout_seconds=5, priority="urgent")
+        )
         posted = running.posted(accepted["interaction_id"])
         channel, ts = posted["slack"]["channel"], posted["slack"]["ts"]
 
@@ -149,7 +161,9 @@ def test_urgent_reminder_mentions_approvers(sqlite_url: str, slack: SlackDouble)
 def test_no_reminder_for_low_priority_or_after_decision(
     sqlite_url: str, slack: SlackDouble
 ) -> None:
-    running = start_bridge(bridge_settings(sqlite_url, slack, reminder_share=0.3), slack)
+    running = start_bridge(
+        bridge_settings(sqlite_url, slack, reminder_share=0.3), slack
+    )
     try:
         _, key = running.add_agent()
         low = running.send_event(key, approval(timeout_seconds=2, priority="low"))

@@ -42,7 +42,9 @@ class ApiError(Exception):
         self.details = list(details)
 
 
-def error_body(status: int, message: str, details: Sequence[Any] = ()) -> dict[str, Any]:
+def error_body(
+    status: int, message: str, details: Sequence[Any] = ()
+) -> dict[str, Any]:
     code = CODES.get(status, "internal_error")
     return {"error": {"code": code, "message": message, "details": list(details)}}
 

@@ -44,7 +44,9 @@ async def await_interaction(
     interaction_id: InteractionId,
     bridge: BridgeDep,
     agent: AgentDep,
-    timeout: Annotated[float, Query(ge=0, le=MAX_AWAIT_SECONDS)] = DEFAULT_AWAIT_SECONDS,
+    timeout: Annotated[
+        float, Query(ge=0, le=MAX_AWAIT_SECONDS)
+    ] = DEFAULT_AWAIT_SECONDS,
 ) -> dict[str, Any]:
     """Answer when a person has, or at the timeout with the pending interaction."""
     loop = asyncio.get_running_loop()
@@ -70,9 +72,14 @@ def _waits(interaction: Interaction) -> bool:
     )
 
 
-async def _first_of(changed: asyncio.Event, stopping: asyncio.Event, seconds: float) -> bool:
+async def _first_of(
+    changed: asyncio.Event, stopping: asyncio.Event, seconds: float
+) -> bool:
     """Wait until either event is set; False at the timeout."""
-    waits = [asyncio.ensure_future(changed.wait()), asyncio.ensure_future(stopping.wait())]
+    waits = [
+        asyncio.ensure_future(changed.wait()),
+        asyncio.ensure_future(stopping.wait()),
+    ]
     try:
         done, _ = await asyncio.wait(
             waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED

@@ -138,7 +138,9 @@ class Bridge:
 
     # Interactions from the agent's side
 
-    def accept_events(self, agent: Agent, events: Sequence[EventIn]) -> list[Interaction]:
+    def accept_events(
+        self, agent: Agent, events: Sequence[EventIn]
+    ) -> list[Interaction]:
         """Store the events as interactions, all or none, and queue their posts."""
         now = self.clock()
         with self.session() as db:
@@ -195,7 +197,9 @@ class Bridge:
         with self.session() as db:
             return self._owned(db, agent, interaction_id)
 
-    def session_interactions(self, agent: Agent, session_id: str) -> Sequence[Interaction]:
+    def session_interactions(
+        self, agent: Agent, session_id: str
+    ) -> Sequence[Interaction]:
         with self.session() as db:
             return interaction_store.list_by_session(db, agent.id, session_id)
 
@@ -271,7 +275,9 @@ class Bridge:
         self._announce(interaction)
         return interaction
 
-    def tell(self, interaction_id: str, user_id: str, notice: str, **extra: Any) -> None:
+    def tell(
+        self, interaction_id: str, user_id: str, notice: str, **extra: Any
+    ) -> None:
         """Queue a short answer that only this person sees."""
         with self.session() as db:
             interaction = self._existing(db, interaction_id)
@@ -302,20 +308,30 @@ class Bridge:
         return decision
 
     def _check_approver(
-        self, db: Session, interaction: Interaction, user_id: str, member_of: Collection[str]
+        self,
+        db: Session,
+        interaction: Interaction,
+        user_id: str,
+        member_of: Collection[str],
     ) -> None:
         if not self._may_decide(db, interaction, user_id, member_of):
             raise NotAllowed(interaction.id, user_id)
 
     def _may_decide(
-        self, db: Session, interaction: Interaction, user_id: str, member_of: Collection[str]
+        self,
+        db: Session,
+        interaction: Interaction,
+        user_id: str,
+        member_of: Collection[str],
     ) -> bool:
         """Anyone in the channel when the agent names no approvers."""
         agent = agent_store.get(db, interaction.agent_id)
         approvers = set(agent.approvers if agent else [])
         return not approvers or user_id in approvers or bool(approvers & set(member_of))
 
-    def interaction_for_thread(self, channel: str, thread_ts: str) -> Interaction | None:
+    def interaction_for_thread(
+        self, channel: str, thread_ts: str
+    ) -> Interaction | None:
         """The interaction whose Slack message starts this thread, if any."""
         with self.session() as db:
             return interaction_store.by_slack_message(db, channel, thread_ts)
@@ -361,7 +377,9 @@ class Bridge:
         """Expire every pending interaction whose deadline has passed."""
         with self.session() as db:
             overdue = interaction_store.overdue(db, self.clock())
-        return [interaction_id for interaction_id in overdue if self.expire(interaction_id)]
+        return [
+            interaction_id for interaction_id in overdue if self.expire(interaction_id)
+        ]
 
     def remind_due(self) -> list[str]:
         with self.session() as db:
@@ -390,7 +408,9 @@ class Bridge:
 
     # Messages
 
-    def add_agent_message(self, agent: Agent, interaction_id: str, content: str) -> Message:
+    def add_agent_message(
+        self, agent: Agent, interaction_id: str, content: str
+    ) -> Message:
         with self.session() as db:
             interaction = self._owned(db, agent, interaction_id)
             if interaction.status in (states.CANCELLED, states.EXPIRED):
@@ -411,7 +431,10 @@ class Bridge:
             )
             if interaction.status == states.RESPONDED:
                 interaction_store.transition(
-                    db, interaction_id, {states.RESPONDED}, status=states.PENDING,
+                    db,
+                    interaction_id,
+                    {states.RESPONDED},
+                    status=states.PENDING,
                     updated_at=now,
                 )
             delivery_store.add(db, interaction_id, "thread", message_id=message.id)
@@ -479,8 +502,12 @@ class Bridge:
                         "responded_at": rfc3339(now),
                     }
                     interaction_store.transition(
-                        db, interaction_id, {states.PENDING, states.RESPONDED},
-                        status=states.RESPONDED, response=response, updated_at=now,
+                        db,
+                        interaction_id,
+                        {states.PENDING, states.RESPONDED},
+                        status=states.RESPONDED,
+                        response=response,
+                        updated_at=now,
                     )
                 interaction = self._reload(db, interaction_id)
         except IntegrityError:
@@ -531,7 +558,6 @@ class Bridge:
                     slack_permalink=result.get("permalink"),
                     slack_delivery="posted",
                     slack_error=None,
-                    updated_at=now,
                 )
                 if self._is_broadcast(db, delivery.interaction_id):
                     # An announcement is answered by Slack having it.
@@ -562,12 +588,21 @@ class Bridge:
                 next_attempt_at=at,
             )
 
+    def hurry_retries(self) -> int:
+        """Retry every backed-off Slack write now rather than at its backoff."""
+        with self.session() as db:
+            return delivery_store.hurry_retries(db, self.clock())
+
     def delivery_failed(self, delivery: Delivery, error: str) -> None:
         """Give up on a write that retrying cannot fix, and say so."""
         assert delivery.id is not None
         with self.session() as db:
             delivery_store.finish(
-                db, delivery.id, "failed", attempts=delivery.attempts + 1, last_error=error
+                db,
+                delivery.id,
+                "failed",
+                attempts=delivery.attempts + 1,
+                last_error=error,
             )
             if delivery.kind == "post":
                 interaction_store.set_fields(
@@ -575,7 +610,6 @@ class Bridge:
                     delivery.interaction_id,
                     slack_delivery="failed",
                     slack_error=error,
-                    updated_at=self.clock(),
                 )
         if delivery.kind == "post":
             self.changes.interaction_changed(Change(delivery.interaction_id))

@@ -23,7 +23,15 @@ EVENT_TYPES: dict[str, str] = {
     "session.share": "broadcast",
 }
 PRIORITIES = ("low", "normal", "high", "urgent")
-FIELD_TYPES = ("text", "textarea", "number", "select", "multiselect", "checkbox", "date")
+FIELD_TYPES = (
+    "text",
+    "textarea",
+    "number",
+    "select",
+    "multiselect",
+    "checkbox",
+    "date",
+)
 FIELDS_WITH_OPTIONS = ("select", "multiselect", "checkbox")
 
 MAX_TIMEOUT_SECONDS = 604_800
@@ -74,7 +82,9 @@ class ChoiceIn(_Lenient):
 class FormFieldIn(_Lenient):
     name: str
     label: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-    type: Literal["text", "textarea", "number", "select", "multiselect", "checkbox", "date"]
+    type: Literal[
+        "text", "textarea", "number", "select", "multiselect", "checkbox", "date"
+    ]
     required: StrictBool = False
     options: list[str | ChoiceIn] | None = None
     placeholder: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -128,10 +138,14 @@ class EventIn(_Lenient):
     event: str
     session_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     title: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE)]
-    description: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)] | None = None
+    description: (
+        Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)] | None
+    ) = None
     context: ContextIn | None = None
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
-    timeout_seconds: Annotated[StrictInt, Field(ge=1, le=MAX_TIMEOUT_SECONDS)] | None = None
+    timeout_seconds: (
+        Annotated[StrictInt, Field(ge=1, le=MAX_TIMEOUT_SECONDS)] | None
+    ) = None
     form: FormIn | None = None
     options: list[OptionIn] | None = None
 

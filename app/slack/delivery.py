@@ -69,6 +69,10 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._limit = asyncio.Semaphore(CONCURRENCY)
+        # Slack asked us to slow down: no call before this loop time.
+        self._resume_at = 0.0
+        # Some writes are backing off; the next success brings them forward.
+        self._backing_off = False
 
     def start(self) -> None:
         self.bridge.changes.on_outbox(self._wake.set)
@@ -111,6 +115,9 @@ class DeliveryWorker:
 
     async def deliver_due(self) -> int:
         """Send every write that is due now; returns how many were attempted."""
+        paused_for = self._resume_at - asyncio.get_running_loop().time()
+        if paused_for > 0:
+            await asyncio.sleep(paused_for)
         due = await asyncio.to_thread(self.bridge.due_deliveries)
         await asyncio.gather(*(self._deliver(delivery) for delivery in due))
         return len(due)
@@ -133,6 +140,10 @@ class DeliveryWorker:
                 await self._retry(delivery, f"{type(error).__name__}: {error}", None)
             else:
                 await asyncio.to_thread(self.bridge.delivery_done, delivery, **result)
+                if self._backing_off:
+                    # Slack is back: what waited out a backoff goes now.
+                    self._backing_off = False
+                    await asyncio.to_thread(self.bridge.hurry_retries)
                 log.debug(
                     "delivered %s %s for interaction %s",
                     delivery.kind,
@@ -144,18 +155,24 @@ class DeliveryWorker:
         response = error.response
         code = response.get("error") if isinstance(response.data, dict) else None
         if response.status_code == 429:
+            # The limit is Slack's, not this row's: every write waits it out.
             retry_after = _retry_after(response.headers)
+            loop_time = asyncio.get_running_loop().time()
+            self._resume_at = max(self._resume_at, loop_time + retry_after)
             await self._retry(delivery, "ratelimited", retry_after)
         elif code in PERMANENT_ERRORS:
             await self._give_up(delivery, str(code))
         else:
-            await self._retry(delivery, str(code or f"HTTP {response.status_code}"), None)
+            await self._retry(
+                delivery, str(code or f"HTTP {response.status_code}"), None
+            )
 
     async def _retry(
         self, delivery: Delivery, error: str, after_seconds: float | None
     ) -> None:
         if after_seconds is None:
             after_seconds = min(2.0**delivery.attempts, self.max_backoff_seconds)
+            self._backing_off = True
         at = self.bridge.clock() + timedelta(seconds=after_seconds)
         log.warning(
             "Slack %s for interaction %s failed (%s), attempt %s; retrying in %.1fs",
@@ -190,7 +207,10 @@ class DeliveryWorker:
         if delivery.kind == "update":
             text, message_blocks = blocks.message(interaction)
             await self.client.chat_update(
-                channel=channel, ts=interaction.slack_ts, text=text, blocks=message_blocks
+                channel=channel,
+                ts=interaction.slack_ts,
+                text=text,
+                blocks=message_blocks,
             )
             return {}
         if delivery.kind == "thread":
@@ -228,7 +248,9 @@ class DeliveryWorker:
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
         try:
-            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            response = await self.client.chat_getPermalink(
+                channel=channel, message_ts=ts
+            )
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
             log.warning("no permalink for %s/%s: %s", channel, ts, error)
             return None

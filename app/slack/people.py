@@ -23,7 +23,9 @@ class DisplayNames:
         try:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as error:
-            log.warning("no display name for %s: %s", user_id, error.response.get("error"))
+            log.warning(
+                "no display name for %s: %s", user_id, error.response.get("error")
+            )
             return None
         user = response.get("user") or {}
         profile = user.get("profile") or {}

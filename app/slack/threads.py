@@ -19,7 +19,9 @@ HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 
 
 class Threads:
-    def __init__(self, bridge: Bridge, groups: GroupMembers, names: DisplayNames) -> None:
+    def __init__(
+        self, bridge: Bridge, groups: GroupMembers, names: DisplayNames
+    ) -> None:
         self.bridge = bridge
         self.groups = groups
         self.names = names

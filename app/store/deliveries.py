@@ -27,7 +27,9 @@ def due(db: Session, now: datetime, limit: int = 50) -> Sequence[Delivery]:
     older = aliased(Delivery)
     oldest_id = (
         select(func.min(older.id))
-        .where(older.interaction_id == Delivery.interaction_id, older.status == "queued")
+        .where(
+            older.interaction_id == Delivery.interaction_id, older.status == "queued"
+        )
         .scalar_subquery()
     )
     statement = (
@@ -36,7 +38,9 @@ def due(db: Session, now: datetime, limit: int = 50) -> Sequence[Delivery]:
             Delivery.status == "queued",
             col(Delivery.id) == oldest_id,
             col(Delivery.next_attempt_at) <= now,
-            or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
+            or_(
+                col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now
+            ),
         )
         .order_by(col(Delivery.id))
         .limit(limit)
@@ -58,7 +62,9 @@ def claim(db: Session, delivery_id: int, now: datetime, until: datetime) -> bool
         .where(
             col(Delivery.id) == delivery_id,
             col(Delivery.status) == "queued",
-            or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
+            or_(
+                col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now
+            ),
         )
         .values(claimed_until=until)
         .execution_options(synchronize_session=False)
@@ -73,6 +79,21 @@ def finish(db: Session, delivery_id: int, status: str, **values: Any) -> None:
         .values(status=status, claimed_until=None, **values)
         .execution_options(synchronize_session=False)
     )
+
+
+def hurry_retries(db: Session, now: datetime) -> int:
+    """Make every backed-off row due now (Slack answers again)."""
+    result = db.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.status) == "queued",
+            col(Delivery.attempts) > 0,
+            col(Delivery.next_attempt_at) > now,
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def count_by_status(db: Session, interaction_id: str | None = None) -> dict[str, int]:

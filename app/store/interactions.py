@@ -20,7 +20,9 @@ def get(db: Session, interaction_id: str) -> Interaction | None:
     return db.exec(statement).first()
 
 
-def get_for_agent(db: Session, interaction_id: str, agent_id: str) -> Interaction | None:
+def get_for_agent(
+    db: Session, interaction_id: str, agent_id: str
+) -> Interaction | None:
     statement = select(Interaction).where(
         Interaction.id == interaction_id, Interaction.agent_id == agent_id
     )
@@ -34,7 +36,9 @@ def by_slack_message(db: Session, channel: str, ts: str) -> Interaction | None:
     return db.exec(statement).first()
 
 
-def list_by_session(db: Session, agent_id: str, session_id: str) -> Sequence[Interaction]:
+def list_by_session(
+    db: Session, agent_id: str, session_id: str
+) -> Sequence[Interaction]:
     statement = (
         select(Interaction)
         .where(Interaction.agent_id == agent_id, Interaction.session_id == session_id)

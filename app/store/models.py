@@ -14,7 +14,6 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-
 class Agent(SQLModel, table=True):
     """One Oz workspace (or team) and the Slack channel it talks to."""
 
@@ -70,14 +69,13 @@ class Interaction(SQLModel, table=True):
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     priority: str = Field(default="normal", max_length=10)
     form: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    options: list[dict[str, Any]] | None = Field(
-        default=None, sa_column=Column(JSON)
-    )
+    options: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     status: str = Field(default="pending", max_length=20)
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    # The last change of status or response (Slack bookkeeping does not count).
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -66,9 +66,10 @@ def test_twenty_simultaneous_approvals_record_one_decision(engine: Engine) -> No
     assert all(loser.status == "approved" for loser in losers)
     final = bridge.get(agent, interaction.id)
     assert final.response is not None
-    assert final.response["responder"]["slack_user_id"] == (
-        winners[0].response or {}
-    )["responder"]["slack_user_id"]
+    assert (
+        final.response["responder"]["slack_user_id"]
+        == (winners[0].response or {})["responder"]["slack_user_id"]
+    )
     with store_db.session(engine) as db:
         counts = deliveries.count_by_status(db, interaction.id)
     # One post, one update and one thread note: the losers queued nothing.

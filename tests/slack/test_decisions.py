@@ -64,7 +64,9 @@ class HeldAwait:
         return body
 
 
-def test_approve_click_answers_held_await_with_responder(running: RunningBridge) -> None:
+def test_approve_click_answers_held_await_with_responder(
+    running: RunningBridge,
+) -> None:
     _, key = running.add_agent(approvers=[APPROVER])
     accepted = running.send_event(key, REVIEW_EVENT)
     posted = running.posted(accepted["interaction_id"])
@@ -152,7 +154,9 @@ def test_request_changes_needs_a_comment(running: RunningBridge) -> None:
         user_id=APPROVER,
         callback_id="hiloop.comment",
         private_metadata=meta,
-        values=sr.state_values(("hiloop.comment", "comment", sr.plain_text_input("  "))),
+        values=sr.state_values(
+            ("hiloop.comment", "comment", sr.plain_text_input("  "))
+        ),
     )
     refused = running.slack_request(body, headers)
 
@@ -293,7 +297,9 @@ def test_modal_submitted_after_another_decision_is_refused_in_the_modal(
         user_id=APPROVER,
         callback_id="hiloop.comment",
         private_metadata=opened.args["view"]["private_metadata"],
-        values=sr.state_values(("hiloop.comment", "comment", sr.plain_text_input("no"))),
+        values=sr.state_values(
+            ("hiloop.comment", "comment", sr.plain_text_input("no"))
+        ),
     )
     refused = running.slack_request(body, headers)
 

@@ -64,7 +64,9 @@ def test_twenty_simultaneous_clicks_make_one_decision_and_one_update(
     assert [r.status_code for r in responses] == [200] * 20
     running.slack.wait_for("chat.postEphemeral", count=19, timeout=10)
     _settled(running)
-    final = running.api("GET", f"/interactions/{accepted['interaction_id']}", key).json()
+    final = running.api(
+        "GET", f"/interactions/{accepted['interaction_id']}", key
+    ).json()
     winner = final["response"]["responder"]["slack_user_id"]
     ephemerals = running.slack.calls_to("chat.postEphemeral")
     assert final["status"] == "approved"
@@ -93,10 +95,12 @@ def test_click_racing_cancel_ends_in_one_agreed_state(running: RunningBridge) ->
         assert click.status_code == 200
         assert cancel.status_code in (200, 409)
         wait_until(
-            lambda: running.api("GET", f"/interactions/{interaction_id}", key).json()[
-                "status"
-            ]
-            != "pending",
+            lambda: (
+                running.api("GET", f"/interactions/{interaction_id}", key).json()[
+                    "status"
+                ]
+                != "pending"
+            ),
             what="final state",
         )
         _settled(running)
@@ -116,10 +120,10 @@ def test_click_racing_deadline_ends_in_one_agreed_state(running: RunningBridge) 
     running.slack_request(body, headers)
 
     wait_until(
-        lambda: running.api("GET", f"/interactions/{interaction_id}", key).json()[
-            "status"
-        ]
-        != "pending",
+        lambda: (
+            running.api("GET", f"/interactions/{interaction_id}", key).json()["status"]
+            != "pending"
+        ),
         what="final state",
     )
     _settled(running)

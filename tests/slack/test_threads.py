@@ -89,10 +89,10 @@ def test_agent_message_sets_chat_pending_again(running: RunningBridge) -> None:
     posted = running.posted(interaction_id)
     _reply(running, posted, "Redis")
     wait_until(
-        lambda: running.api("GET", f"/interactions/{interaction_id}", key).json()[
-            "status"
-        ]
-        == "responded",
+        lambda: (
+            running.api("GET", f"/interactions/{interaction_id}", key).json()["status"]
+            == "responded"
+        ),
         what="responded",
     )
 
@@ -155,7 +155,9 @@ def test_slack_retry_of_a_reply_stores_one_message(running: RunningBridge) -> No
     _send(running, event, event_id="Ev0RETRY001", retry_num=1)
     _send(running, event, event_id="Ev0RETRY001", retry_num=2)
 
-    wait_until(lambda: _messages(running, key, accepted["interaction_id"]), what="reply")
+    wait_until(
+        lambda: _messages(running, key, accepted["interaction_id"]), what="reply"
+    )
     assert len(_messages(running, key, accepted["interaction_id"])) == 1
 
 
@@ -169,9 +171,15 @@ def test_bot_posts_edits_deletions_and_joins_are_not_replies(
 
     for event in (
         sr.message_event(
-            user="UBOT0001", text="bot", channel=channel, thread_ts=ts, bot_id="B0TEST01"
+            user="UBOT0001",
+            text="bot",
+            channel=channel,
+            thread_ts=ts,
+            bot_id="B0TEST01",
         ),
-        sr.bot_message(bot_id="B0OTHER01", text="other bot", channel=channel, thread_ts=ts),
+        sr.bot_message(
+            bot_id="B0OTHER01", text="other bot", channel=channel, thread_ts=ts
+        ),
         sr.message_changed(
             user=REVIEWER,
             channel=channel,
@@ -187,7 +195,9 @@ def test_bot_posts_edits_deletions_and_joins_are_not_replies(
         _send(running, event)
     marker = _reply(running, posted, "the only real reply")
 
-    wait_until(lambda: _messages(running, key, accepted["interaction_id"]), what="reply")
+    wait_until(
+        lambda: _messages(running, key, accepted["interaction_id"]), what="reply"
+    )
     messages = _messages(running, key, accepted["interaction_id"])
     assert [m["content"] for m in messages] == [marker["text"]]
 
@@ -206,10 +216,12 @@ def test_reply_in_unrelated_thread_is_ignored(running: RunningBridge) -> None:
     _send(running, unrelated)
     _reply(running, posted, "marker")
 
-    wait_until(lambda: _messages(running, key, accepted["interaction_id"]), what="reply")
-    assert [m["content"] for m in _messages(running, key, accepted["interaction_id"])] == [
-        "marker"
-    ]
+    wait_until(
+        lambda: _messages(running, key, accepted["interaction_id"]), what="reply"
+    )
+    assert [
+        m["content"] for m in _messages(running, key, accepted["interaction_id"])
+    ] == ["marker"]
 
 
 def test_reply_from_non_approver_is_kept_but_answers_nothing(
@@ -221,6 +233,8 @@ def test_reply_from_non_approver_is_kept_but_answers_nothing(
 
     _reply(running, posted, "I am not on the list", user="U0BYSTAND1")
 
-    wait_until(lambda: _messages(running, key, accepted["interaction_id"]), what="reply")
+    wait_until(
+        lambda: _messages(running, key, accepted["interaction_id"]), what="reply"
+    )
     current = running.api("GET", f"/interactions/{accepted['interaction_id']}", key)
     assert current.json()["status"] == "pending"

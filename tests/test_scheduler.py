@@ -30,7 +30,7 @@ def test_deadline_expires_interaction_and_wakes_await(running: RunningBridge) ->
     assert result["response"] is None
     channel, ts = posted["slack"]["channel"], posted["slack"]["ts"]
     wait_until(
-        lambda: "Expired" in json.dumps((running.slack.message(channel, ts) or {})),
+        lambda: "Expired" in json.dumps(running.slack.message(channel, ts) or {}),
         what="expired message",
     )
     message = running.slack.message(channel, ts) or {}

@@ -2,6 +2,7 @@
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -83,9 +84,9 @@ def test_cancel_racing_a_click_ends_in_one_final_state(engine: Engine) -> None:
 
         results = _race(
             [
-                lambda: bridge.cancel(agent, interaction.id),
-                lambda: bridge.decide(interaction.id, "approved", Responder("U0A")),
-                lambda: bridge.expire(interaction.id),
+                partial(bridge.cancel, agent, interaction.id),
+                partial(bridge.decide, interaction.id, "approved", Responder("U0A")),
+                partial(bridge.expire, interaction.id),
             ]
         )
 

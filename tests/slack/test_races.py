@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from functools import partial
 from typing import Any
 
 import httpx
@@ -87,47 +88,38 @@ def test_click_racing_cancel_ends_in_one_agreed_state(running: RunningBridge) ->
 
         click, cancel = _all_at_once(
             [
-                lambda: httpx.post(url, content=body, headers=headers),
-                lambda: running.api("DELETE", f"/interactions/{interaction_id}", key),
+                partial(httpx.post, url, content=body, headers=headers),
+                partial(running.api, "DELETE", f"/interactions/{interaction_id}", key),
             ]
         )
 
         assert click.status_code == 200
         assert cancel.status_code in (200, 409)
-        wait_until(
-            lambda: (
-                running.api("GET", f"/interactions/{interaction_id}", key).json()[
-                    "status"
-                ]
-                != "pending"
-            ),
-            what="final state",
-        )
+        wait_until(partial(_decided, running, key, interaction_id), what="final state")
         _settled(running)
         _assert_agreement(running, key, interaction_id, posted, cancel)
 
 
 def test_click_racing_deadline_ends_in_one_agreed_state(running: RunningBridge) -> None:
     _, key = running.add_agent()
+    created = time.monotonic()
     accepted = running.send_event(key, approval(timeout_seconds=1, priority="low"))
     interaction_id = accepted["interaction_id"]
     posted = running.posted(interaction_id)
     body, headers = _signed_click(posted, "U0CLICKER1")
-    created = time.monotonic()
     # Aim the click at the deadline itself.
     time.sleep(max(0.0, 0.98 - (time.monotonic() - created)))
 
     running.slack_request(body, headers)
 
-    wait_until(
-        lambda: (
-            running.api("GET", f"/interactions/{interaction_id}", key).json()["status"]
-            != "pending"
-        ),
-        what="final state",
-    )
+    wait_until(partial(_decided, running, key, interaction_id), what="final state")
     _settled(running)
     _assert_agreement(running, key, interaction_id, posted, None)
+
+
+def _decided(running: RunningBridge, key: str, interaction_id: str) -> bool:
+    current = running.api("GET", f"/interactions/{interaction_id}", key).json()
+    return bool(current["status"] != "pending")
 
 
 def _assert_agreement(

@@ -72,6 +72,9 @@ class ContextIn(BaseModel):
         return value
 
 
+ChoiceText = Annotated[str, StringConstraints(min_length=1, max_length=150)]
+
+
 class ChoiceIn(_Lenient):
     """One option of a select, multiselect or checkbox field."""
 
@@ -86,7 +89,7 @@ class FormFieldIn(_Lenient):
         "text", "textarea", "number", "select", "multiselect", "checkbox", "date"
     ]
     required: StrictBool = False
-    options: list[str | ChoiceIn] | None = None
+    options: list[ChoiceText | ChoiceIn] | None = None
     placeholder: Annotated[str, StringConstraints(max_length=500)] | None = None
     default: Any = None
 
@@ -193,11 +196,11 @@ def _field_error(field: str, message: str) -> FieldError:
     return FieldError(field, message)
 
 
-def choice_value(option: "str | ChoiceIn") -> str:
+def choice_value(option: "ChoiceText | ChoiceIn") -> str:
     return option if isinstance(option, str) else option.value
 
 
-def choice_label(option: "str | ChoiceIn") -> str:
+def choice_label(option: "ChoiceText | ChoiceIn") -> str:
     if isinstance(option, str):
         return option
     return option.label or option.value

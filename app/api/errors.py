@@ -32,6 +32,10 @@ CODES = {
 }
 
 
+# Pydantic's error types for a body that is not a JSON object at all.
+NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "missing"})
+
+
 class ApiError(Exception):
     def __init__(
         self, status: int, message: str, details: Sequence[dict[str, Any]] = ()
@@ -65,6 +69,11 @@ def validation_details(errors: Sequence[Any]) -> list[dict[str, str]]:
             loc.append(cause.field)
         message = str(error.get("msg", "is invalid"))
         message = message.removeprefix("Value error, ")
+        if loc == ["body"] and error.get("type") in NOT_AN_OBJECT:
+            message = "the body must be a JSON object sent as application/json"
+        elif error.get("type") == "json_invalid":
+            position = loc[1] if len(loc) > 1 else "?"
+            loc, message = ["body"], f"the body is not valid JSON (at character {position})"
         details.append({"field": ".".join(loc), "message": message})
     return details
 

@@ -53,15 +53,15 @@ async def await_interaction(
     give_up_at = loop.time() + timeout
     stopping: asyncio.Event = request.app.state.stopping
     async with bridge.changes.watch(interaction_id) as changed:
-        interaction = await run_in_threadpool(bridge.get, agent, interaction_id)
-        while _waits(interaction) and not stopping.is_set():
-            remaining = give_up_at - loop.time()
-            if remaining <= 0:
-                break
+        while True:
+            # Cleared before each read, so a change during the read still wakes us.
             changed.clear()
+            interaction = await run_in_threadpool(bridge.get, agent, interaction_id)
+            remaining = give_up_at - loop.time()
+            if not _waits(interaction) or stopping.is_set() or remaining <= 0:
+                break
             if not await _first_of(changed, stopping, remaining):
                 break
-            interaction = await run_in_threadpool(bridge.get, agent, interaction_id)
     return schemas.interaction_out(interaction)
 
 

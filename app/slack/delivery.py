@@ -268,7 +268,9 @@ class DeliveryWorker:
                 raise PermanentFailure("the message no longer exists")
             text = blocks.agent_message(message.content)
         else:
-            text = blocks.thread_note(interaction, payload.get("note", ""))
+            text = blocks.thread_note(
+                interaction, payload.get("note", ""), payload.get("mention", ())
+            )
         response = await self.client.chat_postMessage(
             channel=channel,
             thread_ts=interaction.slack_ts,

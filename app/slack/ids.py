@@ -13,3 +13,7 @@ COMMENT_BLOCK = "hiloop.comment"
 COMMENT_INPUT = "comment"
 
 FORM_MODAL = "hiloop.form"
+# Each form field's input block is FORM_FIELD_BLOCK + the field's name; every
+# field's element carries the same action id.
+FORM_FIELD_BLOCK = "hiloop.field."
+FORM_FIELD_INPUT = "answer"

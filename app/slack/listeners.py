@@ -37,6 +37,9 @@ def build_bolt(bridge: Bridge, client: AsyncWebClient, signing_secret: str) -> A
     )
     groups = GroupMembers(client)
     Clicks(bridge, groups).register(bolt)
+    from app.slack.form_listeners import Forms  # a Clicks subclass: import late
+
+    Forms(bridge, groups).register(bolt)
     Threads(bridge, groups, DisplayNames(client)).register(bolt)
     return bolt
 

@@ -221,3 +221,33 @@ def test_await_on_unknown_interaction_is_404(running: RunningBridge) -> None:
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
     assert elapsed < GENEROUS
+
+
+def test_await_wakes_for_change_made_while_it_reads(
+    running: RunningBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, key = running.add_agent()
+    interaction_id = running.send_event(key, REVIEW_EVENT)["interaction_id"]
+    running.posted(interaction_id)
+    bridge = running.bridge
+    read = bridge.get
+    reads = []
+
+    def read_then_change(agent: Any, wanted: str) -> Any:
+        snapshot = read(agent, wanted)
+        if not reads:
+            # The change commits after the await read the state, before it waits.
+            bridge.expire(wanted)
+        reads.append(snapshot.status)
+        return snapshot
+
+    monkeypatch.setattr(bridge, "get", read_then_change)
+    started = time.monotonic()
+
+    response = running.api(
+        "GET", f"/interactions/{interaction_id}/await", key, params={"timeout": 20}
+    )
+
+    assert response.json()["status"] == "expired"
+    assert reads[0] == "pending"
+    assert time.monotonic() - started < 10

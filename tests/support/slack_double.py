@@ -4,7 +4,10 @@
 answers the Web API methods Hiloop Bridge uses with the shapes Slack documents.
 It keeps the messages and views it was asked to create, so a test can read what
 a user would see; it records every call; and it fails, rate-limits or slows
-down on demand.
+down on demand. Like Slack, it refuses blocks and views that break Block Kit's
+limits (``invalid_blocks``, ``msg_blocks_too_long``, ``msg_too_long``,
+``invalid_arguments``), so a test that posts through it proves Slack would
+take the post.
 
 Point slack_sdk at it with ``WebClient(token=double.token, base_url=double.url)``
 (or ``AsyncWebClient``). For ``response_url`` replies, hand the app a URL from
@@ -109,9 +112,10 @@ class _Incoming:
 
 
 class _SlackError(Exception):
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, messages: list[str] | None = None) -> None:
         super().__init__(error)
         self.error = error
+        self.messages = messages or []
 
 
 def _dump(payload: Args) -> bytes:
@@ -123,10 +127,15 @@ def _ok(payload: Args) -> _Answer:
 
 
 def _err(
-    error: str, status: int = 200, headers: tuple[tuple[str, str], ...] = ()
+    error: str,
+    status: int = 200,
+    headers: tuple[tuple[str, str], ...] = (),
+    messages: list[str] | None = None,
 ) -> _Answer:
-    body = _dump({"ok": False, "error": error})
-    return _Answer(status, body, headers=headers, error=error)
+    payload: Args = {"ok": False, "error": error}
+    if messages:
+        payload["response_metadata"] = {"messages": messages}
+    return _Answer(status, _dump(payload), headers=headers, error=error)
 
 
 def _plain(status: int) -> _Answer:
@@ -185,11 +194,289 @@ def _view_arg(args: Args) -> Args:
     view = _maybe_json("view", args.get("view"))
     if not isinstance(view, dict):
         raise _SlackError("invalid_arguments")
+    _check_view(view)
     return view
 
 
 def _is_top_level(message: Args) -> bool:
     return message.get("thread_ts") in (None, message["ts"])
+
+
+# Block Kit limits ----------------------------------------------------------
+#
+# The double refuses what Slack documents it refuses, so a test that posts
+# through it proves the blocks would be accepted: `invalid_blocks` for a
+# message, `invalid_arguments` for a view, each with Slack's
+# `response_metadata.messages` naming what broke and where.
+
+MESSAGE_BLOCKS_MAX = 50
+MODAL_BLOCKS_MAX = 100
+MESSAGE_TEXT_MAX = 40_000
+# Slack's cap on all text of a message's blocks together: undocumented, about
+# 12 000 characters as reported in slackapi/bolt-js#2509.
+BLOCKS_TEXT_MAX = 12_000
+TEXT_MAX = 3000
+FIELD_TEXT_MAX = 2000
+FIELDS_MAX = 10
+HEADER_TEXT_MAX = 150
+CONTEXT_ELEMENTS_MAX = 10
+ACTIONS_ELEMENTS_MAX = 25
+ID_MAX = 255
+BUTTON_TEXT_MAX = 75
+BUTTON_VALUE_MAX = 2000
+URL_MAX = 3000
+LABEL_MAX = 2000
+PLACEHOLDER_MAX = 150
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+SELECT_OPTIONS_MAX = 100
+CHOICE_OPTIONS_MAX = 10
+TEXT_INPUT_MAX = 3000
+MARKDOWN_BLOCK_MAX = 12_000
+MODAL_TITLE_MAX = 24
+PRIVATE_METADATA_MAX = 3000
+BUTTON_STYLES = ("primary", "danger")
+TEXT_TYPES = ("plain_text", "mrkdwn")
+SELECTS = ("static_select", "multi_static_select")
+CHOICES = ("checkboxes", "radio_buttons")
+
+
+class _BlockKit:
+    """Collects what breaks Block Kit's rules, as `message [json-pointer:path]`."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(f"[ERROR] {message} [json-pointer:{path}]")
+
+    def blocks(self, blocks: Any, path: str, most: int) -> None:
+        if not isinstance(blocks, list):
+            self.fail(path, "must be an array")
+            return
+        if len(blocks) > most:
+            self.fail(path, f"no more than {most} items allowed")
+        block_ids: set[str] = set()
+        for index, block in enumerate(blocks):
+            self.block(block, f"{path}/{index}", block_ids)
+
+    def block(self, block: Any, path: str, ids: set[str]) -> None:
+        if not isinstance(block, dict):
+            self.fail(path, "must be an object")
+            return
+        self.block_id(block.get("block_id"), path, ids)
+        kind = block.get("type")
+        check = {
+            "header": self.header,
+            "section": self.section,
+            "context": self.context,
+            "actions": self.actions,
+            "divider": lambda _block, _path: None,
+            "markdown": self.markdown,
+            "input": self.input,
+        }.get(str(kind))
+        if check is not None:
+            check(block, path)
+        elif kind not in ("image", "rich_text", "video", "file"):
+            self.fail(f"{path}/type", f"unsupported block type {kind!r}")
+
+    def block_id(self, block_id: Any, path: str, ids: set[str]) -> None:
+        if block_id is None:
+            return
+        if not isinstance(block_id, str) or not 0 < len(block_id) <= ID_MAX:
+            self.fail(f"{path}/block_id", f"must be 1 to {ID_MAX} characters")
+        elif block_id in ids:
+            self.fail(f"{path}/block_id", "must be unique in the message")
+        else:
+            ids.add(block_id)
+
+    def text(self, obj: Any, path: str, most: int, *, plain: bool = False) -> None:
+        if not isinstance(obj, dict) or obj.get("type") not in TEXT_TYPES:
+            self.fail(path, "must be a text object")
+            return
+        if plain and obj["type"] != "plain_text":
+            self.fail(f"{path}/type", "must be plain_text")
+        text = obj.get("text")
+        if not isinstance(text, str) or not 0 < len(text) <= most:
+            self.fail(f"{path}/text", f"must be 1 to {most} characters")
+
+    def header(self, block: Args, path: str) -> None:
+        self.text(block.get("text"), f"{path}/text", HEADER_TEXT_MAX, plain=True)
+
+    def section(self, block: Args, path: str) -> None:
+        if "text" not in block and "fields" not in block:
+            self.fail(path, "must have text or fields")
+        if "text" in block:
+            self.text(block["text"], f"{path}/text", TEXT_MAX)
+        if "fields" in block:
+            self.items(block["fields"], f"{path}/fields", FIELDS_MAX)
+            for index, field in enumerate(_list(block["fields"])):
+                self.text(field, f"{path}/fields/{index}", FIELD_TEXT_MAX)
+        if "accessory" in block:
+            self.element(block["accessory"], f"{path}/accessory", set())
+
+    def context(self, block: Args, path: str) -> None:
+        elements = block.get("elements")
+        self.items(elements, f"{path}/elements", CONTEXT_ELEMENTS_MAX)
+        for index, element in enumerate(_list(elements)):
+            if isinstance(element, dict) and element.get("type") == "image":
+                continue
+            self.text(element, f"{path}/elements/{index}", TEXT_MAX)
+
+    def actions(self, block: Args, path: str) -> None:
+        elements = block.get("elements")
+        self.items(elements, f"{path}/elements", ACTIONS_ELEMENTS_MAX)
+        action_ids: set[str] = set()
+        for index, element in enumerate(_list(elements)):
+            self.element(element, f"{path}/elements/{index}", action_ids)
+
+    def markdown(self, block: Args, path: str) -> None:
+        text = block.get("text")
+        if not isinstance(text, str) or not 0 < len(text) <= MARKDOWN_BLOCK_MAX:
+            self.fail(f"{path}/text", f"must be 1 to {MARKDOWN_BLOCK_MAX} characters")
+
+    def input(self, block: Args, path: str) -> None:
+        self.text(block.get("label"), f"{path}/label", LABEL_MAX, plain=True)
+        if "hint" in block:
+            self.text(block["hint"], f"{path}/hint", LABEL_MAX, plain=True)
+        if not isinstance(block.get("element"), dict):
+            self.fail(f"{path}/element", "is required")
+            return
+        self.element(block["element"], f"{path}/element", set())
+
+    def items(self, items: Any, path: str, most: int) -> None:
+        if not isinstance(items, list) or not 0 < len(items) <= most:
+            self.fail(path, f"must hold 1 to {most} items")
+
+    def element(self, element: Any, path: str, action_ids: set[str]) -> None:
+        if not isinstance(element, dict):
+            self.fail(path, "must be an object")
+            return
+        self.action_id(element.get("action_id"), path, action_ids)
+        if "placeholder" in element:
+            self.text(
+                element["placeholder"],
+                f"{path}/placeholder",
+                PLACEHOLDER_MAX,
+                plain=True,
+            )
+        kind = element.get("type")
+        if kind == "button":
+            self.button(element, path)
+        elif kind == "plain_text_input":
+            self.text_input(element, path)
+        elif kind in SELECTS:
+            self.options(element, path, SELECT_OPTIONS_MAX)
+        elif kind in CHOICES:
+            self.options(element, path, CHOICE_OPTIONS_MAX)
+
+    def action_id(self, action_id: Any, path: str, action_ids: set[str]) -> None:
+        if action_id is None:
+            return
+        if not isinstance(action_id, str) or not 0 < len(action_id) <= ID_MAX:
+            self.fail(f"{path}/action_id", f"must be 1 to {ID_MAX} characters")
+        elif action_id in action_ids:
+            self.fail(f"{path}/action_id", "must be unique in its block")
+        else:
+            action_ids.add(action_id)
+
+    def button(self, button: Args, path: str) -> None:
+        self.text(button.get("text"), f"{path}/text", BUTTON_TEXT_MAX, plain=True)
+        self.most(button.get("value"), f"{path}/value", BUTTON_VALUE_MAX)
+        self.most(button.get("url"), f"{path}/url", URL_MAX)
+        if "style" in button and button["style"] not in BUTTON_STYLES:
+            self.fail(f"{path}/style", "must be primary or danger")
+
+    def text_input(self, element: Args, path: str) -> None:
+        for key in ("min_length", "max_length"):
+            value = element.get(key)
+            if value is not None and not (
+                isinstance(value, int) and 0 <= value <= TEXT_INPUT_MAX
+            ):
+                self.fail(f"{path}/{key}", f"must be 0 to {TEXT_INPUT_MAX}")
+        self.most(element.get("initial_value"), f"{path}/initial_value", TEXT_INPUT_MAX)
+
+    def options(self, element: Args, path: str, most: int) -> None:
+        options = element.get("options")
+        if options is None and "option_groups" in element:
+            return
+        self.items(options, f"{path}/options", most)
+        for index, option in enumerate(_list(options)):
+            self.option(option, f"{path}/options/{index}")
+
+    def option(self, option: Any, path: str) -> None:
+        if not isinstance(option, dict):
+            self.fail(path, "must be an object")
+            return
+        self.text(option.get("text"), f"{path}/text", OPTION_TEXT_MAX)
+        value = option.get("value")
+        if not isinstance(value, str) or not 0 < len(value) <= OPTION_VALUE_MAX:
+            self.fail(f"{path}/value", f"must be 1 to {OPTION_VALUE_MAX} characters")
+        if "description" in option:
+            self.text(option["description"], f"{path}/description", OPTION_TEXT_MAX)
+
+    def most(self, value: Any, path: str, most: int) -> None:
+        if value is not None and (not isinstance(value, str) or len(value) > most):
+            self.fail(path, f"must be at most {most} characters")
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text_size(value: Any) -> int:
+    """The characters of every text object in a JSON value."""
+    if isinstance(value, list):
+        return sum(_text_size(item) for item in value)
+    if not isinstance(value, dict):
+        return 0
+    own = value.get("text") if value.get("type") in TEXT_TYPES else None
+    if isinstance(own, str):
+        return len(own)
+    return sum(_text_size(item) for item in value.values())
+
+
+def _check_message(args: Args) -> None:
+    """Refuse a message Slack would refuse: too long, or blocks it rejects."""
+    text = args.get("text")
+    if isinstance(text, str) and len(text) > MESSAGE_TEXT_MAX:
+        raise _SlackError("msg_too_long")
+    if "blocks" not in args:
+        return
+    blocks = args["blocks"]
+    if isinstance(blocks, str):
+        raise _SlackError("invalid_blocks_format")
+    rules = _BlockKit()
+    rules.blocks(blocks, "/blocks", MESSAGE_BLOCKS_MAX)
+    if rules.problems:
+        raise _SlackError("invalid_blocks", rules.problems)
+    if _text_size(blocks) > BLOCKS_TEXT_MAX:
+        raise _SlackError("msg_blocks_too_long")
+
+
+def _check_view(view: Args) -> None:
+    """Refuse a modal Slack would refuse, as `invalid_arguments`."""
+    rules = _BlockKit()
+    if view.get("type", "modal") != "modal":
+        rules.fail("/view/type", "must be modal")
+    rules.text(view.get("title"), "/view/title", MODAL_TITLE_MAX, plain=True)
+    for key in ("submit", "close"):
+        if key in view:
+            rules.text(view[key], f"/view/{key}", MODAL_TITLE_MAX, plain=True)
+    blocks = view.get("blocks")
+    rules.blocks(blocks, "/view/blocks", MODAL_BLOCKS_MAX)
+    has_input = isinstance(blocks, list) and any(
+        isinstance(b, dict) and b.get("type") == "input" for b in blocks
+    )
+    if has_input and "submit" not in view:
+        rules.fail("/view/submit", "is required when the view has input blocks")
+    rules.most(
+        view.get("private_metadata"), "/view/private_metadata", PRIVATE_METADATA_MAX
+    )
+    rules.most(view.get("callback_id"), "/view/callback_id", ID_MAX)
+    rules.most(view.get("external_id"), "/view/external_id", ID_MAX)
+    if rules.problems:
+        raise _SlackError("invalid_arguments", rules.problems)
 
 
 class _Server(ThreadingHTTPServer):
@@ -610,7 +897,7 @@ class SlackDouble:
         try:
             return _ok(handler(args))
         except _SlackError as exc:
-            return _err(exc.error)
+            return _err(exc.error, messages=exc.messages)
 
     # Internals: Web API methods -----------------------------------------
 
@@ -649,6 +936,7 @@ class SlackDouble:
     def _post_message(self, args: Args) -> Args:
         channel = self._channel(args)
         _require_content(args)
+        _check_message(args)
         message = self._store_message(channel, args)
         return {"channel": channel, "ts": message["ts"], "message": message}
 
@@ -681,6 +969,7 @@ class SlackDouble:
         if message is None:
             raise _SlackError("message_not_found")
         _require_content(args)
+        _check_message(args)
         self._apply_edit(message, args)
         return {
             "channel": channel,
@@ -702,6 +991,7 @@ class SlackDouble:
         if not args.get("user"):
             raise _SlackError("user_not_in_channel")
         _require_content(args)
+        _check_message(args)
         ts = self._next_ts()
         self._ephemerals.append(self._ephemeral(channel, str(args["user"]), args, ts))
         return {"message_ts": ts}

@@ -3,33 +3,25 @@
 The button opens the modal built from the event's fields, if the person may
 answer; the submission is read and checked here (field errors go back into
 the modal, leaving the interaction pending) and recorded once by the core.
-Refusals are answered the way the other buttons answer them.
 """
 
 import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.core import states
 from app.core.bridge import Responder
 from app.core.errors import Conflict, NotAllowed, NotFound
 from app.slack import forms, ids
-from app.slack.listeners import Body, Clicks, _action, _user
+from app.slack.answers import Answers, Body, action_of, refusal_text, responder_of
 
 log = logging.getLogger(__name__)
 
-NOT_APPROVER = "Only this agent's approvers can answer this request."
 
-
-class Forms(Clicks):
-    """Answers to `session.form_input` interactions, given in the form modal.
-
-    A Clicks, for its approver lookup and its answer to refused clicks; it
-    registers only the form's own listeners.
-    """
+class Forms(Answers):
+    """Answers to `session.form_input` interactions, given in the form modal."""
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.action(ids.OPEN_FORM)(self.open_form)
@@ -40,37 +32,18 @@ class Forms(Clicks):
     ) -> None:
         """Open the form modal, if this person may still answer."""
         await ack()
-        interaction_id = str(_action(body).get("value"))
-        user = _user(body)
-        member_of = await self._member_of(user.slack_user_id, interaction_id)
-        try:
-            interaction = await asyncio.to_thread(
-                self.bridge.check_can_decide,
-                interaction_id,
-                user.slack_user_id,
-                member_of,
-            )
-        except (Conflict, NotAllowed) as refusal:
-            await self._refused(interaction_id, user.slack_user_id, refusal)
-            return
-        except NotFound:
-            log.warning("Open form on unknown interaction %s", interaction_id)
+        interaction_id = str(action_of(body).get("value"))
+        interaction = await self.answerable(body, interaction_id)
+        if interaction is None:
             return
         if not interaction.form:
             log.warning(
                 "Open form on interaction %s, which has no form", interaction_id
             )
             return
-        try:
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=forms.form_modal(interaction)
-            )
-        except SlackApiError as error:
-            log.error(
-                "form modal for interaction %s did not open: %s",
-                interaction_id,
-                error.response.get("error"),
-            )
+        await self.open_modal(
+            client, body, interaction_id, forms.form_modal(interaction)
+        )
 
     async def form_submitted(self, ack: AsyncAck, body: Body) -> None:
         """Record the answers, or show in the modal why they were not taken."""
@@ -80,7 +53,7 @@ class Forms(Clicks):
             await ack()
             log.warning("form modal without a readable interaction id")
             return
-        user = _user(body)
+        user = responder_of(body)
         try:
             errors = await self._submit(interaction_id, user, view)
         except (Conflict, NotAllowed) as refusal:
@@ -98,7 +71,7 @@ class Forms(Clicks):
         self, interaction_id: str, user: Responder, view: Body
     ) -> dict[str, str]:
         """Record the answers; the field errors instead when there are any."""
-        member_of = await self._member_of(user.slack_user_id, interaction_id)
+        member_of = await self.member_of(user.slack_user_id, interaction_id)
         interaction = await asyncio.to_thread(
             self.bridge.check_can_decide, interaction_id, user.slack_user_id, member_of
         )
@@ -129,16 +102,14 @@ class Forms(Clicks):
         refusal: Conflict | NotAllowed,
     ) -> None:
         """Say on the modal's first field why nothing was recorded."""
-        if isinstance(refusal, Conflict):
-            message = f"This request is already {refusal.status.replace('_', ' ')}."
-        else:
-            message = NOT_APPROVER
         block_id = _first_input_block(view)
         if block_id is not None:
-            await ack(response_action="errors", errors={block_id: message})
+            await ack(
+                response_action="errors", errors={block_id: refusal_text(refusal)}
+            )
             return
         await ack()
-        await self._refused(interaction_id, user.slack_user_id, refusal)
+        await self.refused(interaction_id, user.slack_user_id, refusal)
 
 
 def _first_input_block(view: Body) -> str | None:

@@ -2,28 +2,27 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Select, bindparam, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select, update
 
 from app.store.models import Delivery
+from app.store.types import UTCDateTime
 
 
 def add(db: Session, interaction_id: str, kind: str, **payload: Any) -> Delivery:
+    """Queue a write; it is flushed with the transaction that caused it."""
     delivery = Delivery(interaction_id=interaction_id, kind=kind, payload=payload)
     db.add(delivery)
-    db.flush()
     return delivery
 
 
-def due(db: Session, now: datetime, limit: int = 50) -> Sequence[Delivery]:
-    """Queued rows whose time has come, at most one per interaction.
-
-    Only the oldest queued row of each interaction is offered, so the writes to
-    one Slack message go out in the order they were made.
-    """
+@cache
+def _due_statement() -> Select[tuple[Delivery]]:
+    # Built once: the statement is the same on every pass, only `now` changes.
     older = aliased(Delivery)
     oldest_id = (
         select(func.min(older.id))
@@ -32,20 +31,27 @@ def due(db: Session, now: datetime, limit: int = 50) -> Sequence[Delivery]:
         )
         .scalar_subquery()
     )
-    statement = (
+    now = bindparam("now", type_=UTCDateTime())
+    return (
         select(Delivery)
         .where(
             Delivery.status == "queued",
             col(Delivery.id) == oldest_id,
             col(Delivery.next_attempt_at) <= now,
-            or_(
-                col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now
-            ),
+            or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
         )
         .order_by(col(Delivery.id))
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    return db.exec(statement).all()
+
+
+def due(db: Session, now: datetime, limit: int = 50) -> Sequence[Delivery]:
+    """Queued rows whose time has come, at most one per interaction.
+
+    Only the oldest queued row of each interaction is offered, so the writes to
+    one Slack message go out in the order they were made.
+    """
+    return db.exec(_due_statement(), params={"now": now, "limit": limit}).all()
 
 
 def next_attempt_at(db: Session) -> datetime | None:

@@ -10,6 +10,7 @@ from app.store.models import Interaction
 
 
 def add(db: Session, interaction: Interaction) -> Interaction:
+    # Flushed now: rows that refer to it (its deliveries) must be inserted after.
     db.add(interaction)
     db.flush()
     return interaction

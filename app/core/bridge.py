@@ -576,7 +576,10 @@ class Bridge:
         if delivery.kind == "post":
             self.changes.interaction_changed(Change(delivery.interaction_id))
 
-    def delivery_retry(self, delivery: Delivery, error: str, at: datetime) -> None:
+    def delivery_retry(
+        self, delivery: Delivery, error: str, at: datetime, *, maybe_sent: bool
+    ) -> None:
+        """Try the write again at `at`; `maybe_sent` when Slack may have it."""
         assert delivery.id is not None
         with self.session() as db:
             delivery_store.finish(
@@ -586,6 +589,7 @@ class Bridge:
                 attempts=delivery.attempts + 1,
                 last_error=error,
                 next_attempt_at=at,
+                maybe_sent=maybe_sent,
             )
 
     def hurry_retries(self) -> int:

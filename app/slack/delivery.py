@@ -45,6 +45,9 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 CONCURRENCY = 4
+METADATA_EVENT = "hiloop_delivery"
+# How far before a write was queued its message is looked for on a retry.
+LOOKBACK_SECONDS = 60
 
 
 class PermanentFailure(Exception):
@@ -137,7 +140,9 @@ class DeliveryWorker:
             except SlackApiError as error:
                 await self._failed_call(delivery, error)
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
-                await self._retry(delivery, f"{type(error).__name__}: {error}", None)
+                # The request may have reached Slack before the answer was lost.
+                reason = f"{type(error).__name__}: {error}"
+                await self._retry(delivery, reason, None, maybe_sent=True)
             else:
                 await asyncio.to_thread(self.bridge.delivery_done, delivery, **result)
                 if self._backing_off:
@@ -159,16 +164,21 @@ class DeliveryWorker:
             retry_after = _retry_after(response.headers)
             loop_time = asyncio.get_running_loop().time()
             self._resume_at = max(self._resume_at, loop_time + retry_after)
-            await self._retry(delivery, "ratelimited", retry_after)
+            await self._retry(delivery, "ratelimited", retry_after, maybe_sent=False)
         elif code in PERMANENT_ERRORS:
             await self._give_up(delivery, str(code))
         else:
-            await self._retry(
-                delivery, str(code or f"HTTP {response.status_code}"), None
-            )
+            # Slack's own refusal (a code) took nothing; a bare 5xx may have.
+            reason = str(code or f"HTTP {response.status_code}")
+            await self._retry(delivery, reason, None, maybe_sent=code is None)
 
     async def _retry(
-        self, delivery: Delivery, error: str, after_seconds: float | None
+        self,
+        delivery: Delivery,
+        error: str,
+        after_seconds: float | None,
+        *,
+        maybe_sent: bool,
     ) -> None:
         if after_seconds is None:
             after_seconds = min(2.0**delivery.attempts, self.max_backoff_seconds)
@@ -182,7 +192,9 @@ class DeliveryWorker:
             delivery.attempts + 1,
             after_seconds,
         )
-        await asyncio.to_thread(self.bridge.delivery_retry, delivery, error, at)
+        await asyncio.to_thread(
+            self.bridge.delivery_retry, delivery, error, at, maybe_sent=maybe_sent
+        )
 
     async def _give_up(self, delivery: Delivery, error: str) -> None:
         log.error(
@@ -201,7 +213,7 @@ class DeliveryWorker:
         if channel is None:
             raise PermanentFailure("the interaction has no channel")
         if delivery.kind == "post":
-            return await self._post(interaction, channel)
+            return await self._post(interaction, channel, delivery)
         if interaction.slack_ts is None:
             raise PermanentFailure("the interaction's message was never posted")
         if delivery.kind == "update":
@@ -214,7 +226,7 @@ class DeliveryWorker:
             )
             return {}
         if delivery.kind == "thread":
-            return await self._thread_reply(interaction, channel, delivery.payload)
+            return await self._thread_reply(interaction, channel, delivery)
         if delivery.kind == "ephemeral":
             await self.client.chat_postEphemeral(
                 channel=channel,
@@ -224,26 +236,29 @@ class DeliveryWorker:
             return {}
         raise PermanentFailure(f"unknown delivery kind {delivery.kind!r}")
 
-    async def _post(self, interaction: Interaction, channel: str) -> dict[str, Any]:
+    async def _post(
+        self, interaction: Interaction, channel: str, delivery: Delivery
+    ) -> dict[str, Any]:
         if interaction.slack_ts is not None:
             # Already posted (the row was retried after Slack took it).
             return {"channel": channel, "ts": interaction.slack_ts}
-        text, message_blocks = blocks.message(interaction)
-        response = await self.client.chat_postMessage(
-            channel=channel,
-            text=text,
-            blocks=message_blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-        posted_channel, ts = response["channel"], response["ts"]
-        log.info(
-            "interaction %s posted to %s at %s", interaction.id, posted_channel, ts
-        )
+        ts = await self._sent_before(delivery, channel, thread_ts=None)
+        if ts is None:
+            text, message_blocks = blocks.message(interaction)
+            response = await self.client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=message_blocks,
+                metadata=_metadata(delivery),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            channel, ts = response["channel"], response["ts"]
+        log.info("interaction %s posted to %s at %s", interaction.id, channel, ts)
         return {
-            "channel": posted_channel,
+            "channel": channel,
             "ts": ts,
-            "permalink": await self._permalink(posted_channel, ts),
+            "permalink": await self._permalink(channel, ts),
         }
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
@@ -258,8 +273,12 @@ class DeliveryWorker:
         return str(permalink) if permalink else None
 
     async def _thread_reply(
-        self, interaction: Interaction, channel: str, payload: dict[str, Any]
+        self, interaction: Interaction, channel: str, delivery: Delivery
     ) -> dict[str, Any]:
+        ts = await self._sent_before(delivery, channel, thread_ts=interaction.slack_ts)
+        if ts is not None:
+            return {"ts": ts}
+        payload = delivery.payload
         if "message_id" in payload:
             message = await asyncio.to_thread(
                 self.bridge.message_for_delivery, payload["message_id"]
@@ -275,10 +294,56 @@ class DeliveryWorker:
             channel=channel,
             thread_ts=interaction.slack_ts,
             text=text,
+            metadata=_metadata(delivery),
             unfurl_links=False,
             unfurl_media=False,
         )
         return {"ts": response["ts"]}
+
+    async def _sent_before(
+        self, delivery: Delivery, channel: str, thread_ts: str | None
+    ) -> str | None:
+        """The ts of this write's message if an earlier attempt got it to Slack."""
+        if not delivery.maybe_sent:
+            return None
+        since = f"{delivery.created_at.timestamp() - LOOKBACK_SECONDS:.6f}"
+        try:
+            if thread_ts is None:
+                response = await self.client.conversations_history(
+                    channel=channel, oldest=since, include_all_metadata=True, limit=200
+                )
+            else:
+                response = await self.client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=since,
+                    include_all_metadata=True,
+                    limit=200,
+                )
+        except SlackApiError as error:
+            if isinstance(error.response.data, dict) and error.response.get("error"):
+                # No way to look (a scope, an archived channel): write again
+                # rather than never.
+                log.warning("cannot check for an earlier %s: %s", delivery.kind, error)
+                return None
+            raise
+        for message in response.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("delivery_id") == delivery.id:
+                log.info("delivery %s had reached Slack already", delivery.id)
+                return str(message["ts"])
+        return None
+
+
+def _metadata(delivery: Delivery) -> dict[str, Any]:
+    """Marks the message as this write's, so a retry can tell it was sent."""
+    return {
+        "event_type": METADATA_EVENT,
+        "event_payload": {
+            "interaction_id": delivery.interaction_id,
+            "delivery_id": delivery.id,
+        },
+    }
 
 
 def _retry_after(headers: Any) -> float:

@@ -10,6 +10,10 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postEphemeral": "chat:write",
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
+    # Reading back a write whose answer was lost (private channels need
+    # groups:history, which the thread events ask for already).
+    "conversations.history": "channels:history",
+    "conversations.replies": "channels:history",
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
     "views.open": None,

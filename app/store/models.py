@@ -146,3 +146,6 @@ class Delivery(SQLModel, table=True):
     claimed_until: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    # An attempt may have reached Slack without its answer reaching us (a
+    # crash, a timeout, a 5xx): the next attempt first looks for the message.
+    maybe_sent: bool = False

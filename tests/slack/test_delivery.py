@@ -160,3 +160,57 @@ def test_unfixable_slack_error_marks_delivery_failed(
     assert body["status"] == "pending"
     assert len(running.slack.calls_to("chat.postMessage")) == 1
     assert any("channel_not_found" in r.getMessage() for r in caplog.records)
+
+
+def test_post_whose_answer_was_lost_is_not_posted_twice(running: RunningBridge) -> None:
+    _, key = running.add_agent(channel="C0REVIEW1")
+    running.slack.lose_answers("chat.postMessage", times=1)
+
+    accepted = running.send_event(key, REVIEW_EVENT)
+
+    posted = running.posted(accepted["interaction_id"])
+    (call,) = running.slack.calls_to("chat.postMessage")
+    assert call.failed and call.status == 504
+    assert len(running.slack.messages("C0REVIEW1")) == 1
+    assert running.slack.messages("C0REVIEW1")[0]["ts"] == posted["slack"]["ts"]
+    assert running.slack.calls_to("conversations.history")
+
+
+def test_thread_note_whose_answer_was_lost_is_not_posted_twice(
+    running: RunningBridge,
+) -> None:
+    _, key = running.add_agent(channel="C0REVIEW1")
+    accepted = running.send_event(key, REVIEW_EVENT)
+    posted = running.posted(accepted["interaction_id"])
+    running.slack.lose_answers("chat.postMessage", status=502, times=1)
+
+    running.api(
+        "POST", f"/interactions/{posted['id']}/messages", key, json={"content": "hi"}
+    )
+
+    thread = wait_until(
+        lambda: (
+            running.slack.calls_to("conversations.replies")
+            and running.slack.thread("C0REVIEW1", posted["slack"]["ts"])
+        ),
+        what="the reply, checked",
+    )
+    wait_until(lambda: running.bridge.due_deliveries() == [], what="outbox drained")
+    assert (
+        len(running.slack.thread("C0REVIEW1", posted["slack"]["ts"]))
+        == len(thread)
+        == 1
+    )
+    messages = running.api("GET", f"/interactions/{posted['id']}/messages", key).json()
+    assert messages["messages"][0]["slack_ts"] == thread[0]["ts"]
+
+
+def test_post_after_a_refusal_does_not_look_for_an_earlier_one(
+    running: RunningBridge,
+) -> None:
+    _, key = running.add_agent()
+    running.slack.fail("chat.postMessage", error="internal_error", times=1)
+
+    running.posted(running.send_event(key, REVIEW_EVENT)["interaction_id"])
+
+    assert running.slack.calls_to("conversations.history") == []

@@ -86,6 +86,8 @@ class _Fault:
     answer: _Answer
     remaining: int | None
     deadline: float | None
+    # Do what the call asks, then answer with the fault (a lost answer).
+    after_effect: bool = False
 
     def applies_to(self, method: str) -> bool:
         return self.method is None or self.method == method
@@ -563,6 +565,8 @@ class SlackDouble:
             "views.open": self._views_open,
             "views.update": self._views_update,
             "usergroups.users.list": self._usergroup_users,
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
             "users.info": self._users_info,
         }
 
@@ -741,6 +745,16 @@ class SlackDouble:
         headers = (("Retry-After", str(retry_after)),)
         self._add_fault(method, _err("ratelimited", 429, headers), times, seconds)
 
+    def lose_answers(
+        self, method: str | None = None, *, status: int = 504, times: int = 1
+    ) -> None:
+        """Carry out calls to ``method``, then answer HTTP ``status`` anyway.
+
+        What a client sees when Slack took a write but the answer was lost on
+        the way back: retrying blindly would write twice.
+        """
+        self._add_fault(method, _plain(status), times, None, after_effect=True)
+
     def recover(self, method: str | None = None) -> None:
         """End injected failures: all of them, or those set for ``method``."""
         with self._lock:
@@ -763,13 +777,15 @@ class SlackDouble:
         self._ephemerals: list[dict[str, Any]] = []
         self._views: dict[str, dict[str, Any]] = {}
         self._hooks: dict[str, tuple[str | None, str | None]] = {}
-        self._ts_counter = itertools.count(1)
+        self._last_micros = 0
         self._ids = itertools.count(1)
 
     def _next_ts(self) -> str:
-        micros = next(self._ts_counter) * TS_STEP_MICROS
+        # Like Slack's: the posting time in microseconds, unique and increasing.
+        micros = max(int(time.time() * 1_000_000), self._last_micros + TS_STEP_MICROS)
+        self._last_micros = micros
         seconds, fraction = divmod(micros, 1_000_000)
-        return f"{TS_BASE_SECONDS + seconds}.{fraction:06d}"
+        return f"{seconds}.{fraction:06d}"
 
     def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
         posted = self._channel_messages.get(channel, [])
@@ -781,12 +797,14 @@ class SlackDouble:
         answer: _Answer,
         times: int | None,
         seconds: float | None,
+        *,
+        after_effect: bool = False,
     ) -> None:
         if times is not None and times < 1:
             raise ValueError("times must be at least 1")
         deadline = time.monotonic() + seconds if seconds is not None else None
         with self._lock:
-            self._faults.append(_Fault(method, answer, times, deadline))
+            self._faults.append(_Fault(method, answer, times, deadline, after_effect))
 
     def _timeout_message(self, method: str, count: int, timeout: float) -> str:
         with self._lock:
@@ -825,12 +843,16 @@ class SlackDouble:
                 method, incoming.unparsed(), incoming, _err("invalid_json")
             )
         with self._lock:
+            fault = self._fault_for(method)
+            if fault is not None and not fault.after_effect:
+                return self._record(method, args, incoming, fault.answer)
             answer = (
-                self._fault_answer(method)
-                or self._unknown_answer(method)
+                self._unknown_answer(method)
                 or self._auth_answer(args, incoming.headers)
                 or self._dispatch(self._handlers[method], args)
             )
+            if fault is not None:
+                answer = fault.answer
             return self._record(method, args, incoming, answer)
 
     def _answer_hook(self, path: str, incoming: _Incoming) -> _Answer:
@@ -874,13 +896,17 @@ class SlackDouble:
             self._stopping.wait(timeout=seconds)
 
     def _fault_answer(self, method: str) -> _Answer | None:
+        fault = self._fault_for(method)
+        return fault.answer if fault is not None else None
+
+    def _fault_for(self, method: str) -> _Fault | None:
         now = time.monotonic()
         self._faults = [f for f in self._faults if not f.expired(now)]
         for fault in reversed(self._faults):
             if fault.applies_to(method):
                 if fault.remaining is not None:
                     fault.remaining -= 1
-                return fault.answer
+                return fault
         return None
 
     def _unknown_answer(self, method: str) -> _Answer | None:
@@ -948,6 +974,50 @@ class SlackDouble:
             self._attach_reply(channel, str(thread_ts), message)
         self._channel_messages.setdefault(channel, []).append(message)
         return copy.deepcopy(message)
+
+    def _history(self, args: Args) -> Args:
+        """Top-level messages of a channel, newest first, as Slack lists them."""
+        channel = self._channel(args)
+        posted = [
+            m
+            for m in self._channel_messages.get(channel, [])
+            if m.get("thread_ts") in (None, m["ts"])
+        ]
+        return self._listing(posted, args)
+
+    def _replies(self, args: Args) -> Args:
+        """A thread: its parent first, then the replies, oldest first."""
+        channel = self._channel(args)
+        root = str(args.get("ts") or "")
+        if self._find(channel, root) is None:
+            raise _SlackError("thread_not_found")
+        thread = [
+            m
+            for m in self._channel_messages.get(channel, [])
+            if m["ts"] == root or m.get("thread_ts") == root
+        ]
+        listing = self._listing(thread, args)
+        listing["messages"].reverse()
+        return listing
+
+    @staticmethod
+    def _listing(messages: list[Args], args: Args) -> Args:
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+        shown = []
+        for message in sorted(messages, key=lambda m: float(m["ts"]), reverse=True):
+            if float(message["ts"]) < oldest:
+                continue
+            copied = copy.deepcopy(message)
+            if not with_metadata:
+                copied.pop("metadata", None)
+            shown.append(copied)
+        return {
+            "messages": shown[:limit],
+            "has_more": len(shown) > limit,
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _attach_reply(self, channel: str, thread_ts: str, reply: Args) -> None:
         parent = self._find(channel, thread_ts)

@@ -25,6 +25,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
+	$(BIN)/python -m mypy
 
 clean:
 	rm -rf $(VENV) *.egg-info

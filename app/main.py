@@ -22,8 +22,8 @@ from app.core.changes import Changes
 from app.replicas import PostgresRelay
 from app.scheduler import Deadlines
 from app.settings import Settings
-from app.slack.delivery import DeliveryWorker
 from app.slack.bolt import build_bolt
+from app.slack.delivery import DeliveryWorker
 from app.store.db import create_schema, make_engine
 
 log = logging.getLogger(__name__)

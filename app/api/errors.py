@@ -73,7 +73,10 @@ def validation_details(errors: Sequence[Any]) -> list[dict[str, str]]:
             message = "the body must be a JSON object sent as application/json"
         elif error.get("type") == "json_invalid":
             position = loc[1] if len(loc) > 1 else "?"
-            loc, message = ["body"], f"the body is not valid JSON (at character {position})"
+            loc, message = (
+                ["body"],
+                f"the body is not valid JSON (at character {position})",
+            )
         details.append({"field": ".".join(loc), "message": message})
     return details
 

@@ -5,9 +5,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select, update
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.store.models import Delivery
 from app.store.types import UTCDateTime
@@ -21,7 +22,7 @@ def add(db: Session, interaction_id: str, kind: str, **payload: Any) -> Delivery
 
 
 @cache
-def _due_statement() -> Select[tuple[Delivery]]:
+def _due_statement() -> SelectOfScalar[Delivery]:
     # Built once: the statement is the same on every pass, only `now` changes.
     older = aliased(Delivery)
     oldest_id = (
@@ -38,7 +39,9 @@ def _due_statement() -> Select[tuple[Delivery]]:
             Delivery.status == "queued",
             col(Delivery.id) == oldest_id,
             col(Delivery.next_attempt_at) <= now,
-            or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
+            or_(
+                col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now
+            ),
         )
         .order_by(col(Delivery.id))
         .limit(bindparam("limit"))

@@ -74,5 +74,6 @@ def test_bolt_endpoint_is_served_at_the_manifest_path() -> None:
     app = create_app(settings)
 
     assert any(
-        getattr(route, "path", None) == scopes.REQUEST_PATH for route in app.router.routes
+        getattr(route, "path", None) == scopes.REQUEST_PATH
+        for route in app.router.routes
     )

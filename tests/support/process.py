@@ -20,7 +20,9 @@ def free_port() -> int:
 
 
 class BridgeProcess:
-    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, port: int | None = None
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}

@@ -93,6 +93,10 @@ _approver = _checked(APPROVER_ID, "a Slack user (U…, W…) or user group (S…
 
 def _bridge(settings: Settings) -> Bridge:
     engine = make_cli_engine(settings.database_url)
+    # Said on stderr so a key made in the wrong database is noticed at once.
+    print(
+        f"database: {engine.url.render_as_string(hide_password=True)}", file=sys.stderr
+    )
     create_schema(engine)
     return Bridge(engine)
 
@@ -149,6 +153,7 @@ def _revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: the agents commands need none of the web stack.
     from app.main import begin_shutdown, create_app
 
     app = create_app(settings)

@@ -12,5 +12,7 @@ def configure(level: str) -> None:
         handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(handler)
     logging.getLogger("app").setLevel(level.upper())
+    # uvicorn says where it listens, and why it stops, on this logger.
+    logging.getLogger("uvicorn.error").setLevel(level.upper())
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.WARNING)

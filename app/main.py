@@ -69,7 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("SLACK_BOT_TOKEN is not set: Slack deliveries stay queued")
         else:
             worker.start()
-        log.info("Hiloop Bridge %s ready", __version__)
+        log.info(
+            "Hiloop Bridge %s ready on %s",
+            __version__,
+            engine.url.render_as_string(hide_password=True),
+        )
         try:
             yield
         finally:
@@ -123,11 +127,18 @@ def _mount_slack(
 ) -> None:
     """Serve Slack's requests at /slack/events, verified by Bolt."""
     if client is None or not settings.slack_signing_secret:
-        missing = "SLACK_BOT_TOKEN" if client is None else "SLACK_SIGNING_SECRET"
+        missing = " and ".join(
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", client),
+                ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+            )
+            if not value
+        )
 
         @app.post("/slack/events", include_in_schema=False)
         async def slack_unconfigured() -> Response:
-            return errors.error_response(503, f"Slack is not configured: {missing}")
+            return errors.error_response(503, f"Slack is not configured: set {missing}")
 
         return
 

@@ -52,6 +52,9 @@ class PostgresRelay:
             except asyncio.CancelledError:
                 pass
         self._tasks = []
+        if self._sender is not None:
+            await self._sender.close()
+            self._sender = None
 
     def _local(self, change: Change) -> None:
         if change.relayed:

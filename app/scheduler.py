@@ -63,7 +63,8 @@ class Deadlines:
         )
         await self.sweep()
         log.info(
-            "deadline scheduler started with %s jobs", len(self.scheduler.get_jobs())
+            "deadline scheduler started: %s deadlines and reminders scheduled",
+            len(self.scheduler.get_jobs()) - 1,
         )
 
     def stop(self) -> None:

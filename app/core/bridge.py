@@ -160,34 +160,14 @@ class Bridge:
     def _add_interaction(
         self, db: Session, agent: Agent, event: EventIn, now: datetime
     ) -> Interaction:
-        deadline = remind_at = None
-        if event.interaction_type != "broadcast":
-            seconds = event.timeout_seconds or self.default_timeout_seconds
-            deadline = now + timedelta(seconds=seconds)
-            if event.priority != "low":
-                remind_at = now + timedelta(seconds=seconds * self.reminder_share)
         interaction = interaction_store.add(
             db,
-            Interaction(
-                agent_id=agent.id,
-                session_id=event.session_id,
-                event=event.event,
-                interaction_type=event.interaction_type,
-                title=event.title,
-                description=event.description,
-                context=event.context.model_dump(exclude_none=True)
-                if event.context
-                else {},
-                priority=event.priority,
-                form=event.form.model_dump(exclude_none=True) if event.form else None,
-                options=[o.model_dump(exclude_none=True) for o in event.options]
-                if event.options
-                else None,
-                created_at=now,
-                updated_at=now,
-                deadline_at=deadline,
-                remind_at=remind_at,
-                slack_channel=agent.channel,
+            new_interaction(
+                event,
+                agent,
+                now,
+                default_timeout_seconds=self.default_timeout_seconds,
+                reminder_share=self.reminder_share,
             ),
         )
         delivery_store.add(db, interaction.id, "post")
@@ -647,6 +627,42 @@ class Bridge:
     def _announce(self, interaction: Interaction) -> None:
         self.changes.interaction_changed(_change(interaction))
         self.changes.outbox_changed()
+
+
+def new_interaction(
+    event: EventIn,
+    agent: Agent,
+    now: datetime,
+    *,
+    default_timeout_seconds: int = 3600,
+    reminder_share: float = 0.8,
+) -> Interaction:
+    """The row an accepted event becomes, with its deadline and reminder."""
+    deadline = remind_at = None
+    if event.interaction_type != "broadcast":
+        seconds = event.timeout_seconds or default_timeout_seconds
+        deadline = now + timedelta(seconds=seconds)
+        if event.priority != "low":
+            remind_at = now + timedelta(seconds=seconds * reminder_share)
+    return Interaction(
+        agent_id=agent.id,
+        session_id=event.session_id,
+        event=event.event,
+        interaction_type=event.interaction_type,
+        title=event.title,
+        description=event.description,
+        context=event.context.model_dump(exclude_none=True) if event.context else {},
+        priority=event.priority,
+        form=event.form.model_dump(exclude_none=True) if event.form else None,
+        options=[o.model_dump(exclude_none=True) for o in event.options]
+        if event.options
+        else None,
+        created_at=now,
+        updated_at=now,
+        deadline_at=deadline,
+        remind_at=remind_at,
+        slack_channel=agent.channel,
+    )
 
 
 def _change(interaction: Interaction) -> Change:

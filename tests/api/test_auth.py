@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import RunningBridge
 from tests.seed import REVIEW_EVENT
+from tests.support.contract import error_of
 
 MISSING_ID = str(uuid.uuid4())
 SESSION = REVIEW_EVENT["session_id"]
@@ -37,19 +38,6 @@ BAD_KEYS = {
 }
 
 
-def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["details"], list)
-    return error
-
-
 def _call(
     running: RunningBridge,
     key: str | None,
@@ -77,7 +65,7 @@ def test_route_without_key_is_401(
 
     response = _call(running, None, method, path, body)
 
-    _error(response, 401, "unauthorized")
+    error_of(response, 401, "unauthorized")
     assert _no_interactions(running, key)
 
 
@@ -94,7 +82,7 @@ def test_route_with_bad_key_is_401(
 
     response = _call(running, bad, method, path, body)
 
-    _error(response, 401, "unauthorized")
+    error_of(response, 401, "unauthorized")
     assert _no_interactions(running, key)
 
 
@@ -105,7 +93,7 @@ def test_key_in_another_header_is_401(running: RunningBridge) -> None:
         "GET", "/info", None, headers={"Authorization": f"Bearer {key}"}
     )
 
-    _error(response, 401, "unauthorized")
+    error_of(response, 401, "unauthorized")
 
 
 def test_revoked_agent_key_is_401_at_once(running: RunningBridge) -> None:
@@ -115,10 +103,12 @@ def test_revoked_agent_key_is_401_at_once(running: RunningBridge) -> None:
 
     running.bridge.revoke_agent("leaver")
 
-    _error(running.api("GET", "/info", key), 401, "unauthorized")
-    _error(running.api("POST", "/webhook", key, json=REVIEW_EVENT), 401, "unauthorized")
+    error_of(running.api("GET", "/info", key), 401, "unauthorized")
+    error_of(
+        running.api("POST", "/webhook", key, json=REVIEW_EVENT), 401, "unauthorized"
+    )
     path = f"/interactions/{accepted['interaction_id']}"
-    _error(running.api("GET", path, key), 401, "unauthorized")
+    error_of(running.api("GET", path, key), 401, "unauthorized")
 
 
 def test_rotated_away_key_is_401_and_new_key_works(running: RunningBridge) -> None:
@@ -128,9 +118,9 @@ def test_rotated_away_key_is_401_and_new_key_works(running: RunningBridge) -> No
     new = running.bridge.rotate_key("rotating").api_key
 
     assert new != old
-    _error(running.api("GET", "/info", old), 401, "unauthorized")
+    error_of(running.api("GET", "/info", old), 401, "unauthorized")
     path = f"/interactions/{accepted['interaction_id']}"
-    _error(running.api("GET", path, old), 401, "unauthorized")
+    error_of(running.api("GET", path, old), 401, "unauthorized")
     assert running.api("GET", path, new).status_code == 200
     assert running.api("POST", "/webhook", new, json=REVIEW_EVENT).status_code == 201
 
@@ -141,7 +131,7 @@ def test_revoking_one_agent_leaves_others_working(running: RunningBridge) -> Non
 
     running.bridge.revoke_agent("gone")
 
-    _error(running.api("GET", "/info", gone), 401, "unauthorized")
+    error_of(running.api("GET", "/info", gone), 401, "unauthorized")
     assert running.api("GET", "/info", kept).status_code == 200
 
 
@@ -166,8 +156,8 @@ def test_other_agents_interaction_is_404_like_a_missing_one(
     foreign = _call(running, other, method, path.format(id=theirs), body)
     missing = _call(running, other, method, path.format(id=MISSING_ID), body)
 
-    foreign_error = _error(foreign, 404, "not_found")
-    missing_error = _error(missing, 404, "not_found")
+    foreign_error = error_of(foreign, 404, "not_found")
+    missing_error = error_of(missing, 404, "not_found")
     assert foreign.headers["content-type"] == missing.headers["content-type"]
     assert foreign_error["details"] == missing_error["details"]
     assert foreign_error["message"].replace(theirs, "ID") == missing_error[
@@ -226,14 +216,14 @@ def test_unknown_route_is_404_in_the_error_shape(
 ) -> None:
     _, key = running.add_agent()
 
-    _error(running.api(method, path, key), 404, "not_found")
-    _error(running.api(method, path, None), 404, "not_found")
+    error_of(running.api(method, path, key), 404, "not_found")
+    error_of(running.api(method, path, None), 404, "not_found")
 
 
 def test_unknown_route_outside_the_api_is_404_in_the_error_shape(
     running: RunningBridge,
 ) -> None:
-    _error(running.http.get("/v2/anything"), 404, "not_found")
+    error_of(running.http.get("/v2/anything"), 404, "not_found")
 
 
 def test_wrong_method_answers_in_the_error_shape(running: RunningBridge) -> None:
@@ -242,7 +232,7 @@ def test_wrong_method_answers_in_the_error_shape(running: RunningBridge) -> None
     response = running.api("PUT", "/webhook", key, json=REVIEW_EVENT)
 
     assert response.status_code == 405
-    _error(response, 405, response.json()["error"]["code"])
+    error_of(response, 405, response.json()["error"]["code"])
     assert _no_interactions(running, key)
 
 
@@ -259,4 +249,4 @@ def test_wrong_method_answers_in_the_error_shape(running: RunningBridge) -> None
 def test_invalid_request_without_key_is_401_before_validation(
     running: RunningBridge, method: str, path: str, body: dict[str, Any] | None
 ) -> None:
-    _error(_call(running, None, method, path, body), 401, "unauthorized")
+    error_of(_call(running, None, method, path, body), 401, "unauthorized")

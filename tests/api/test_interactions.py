@@ -1,21 +1,19 @@
 """Reading, listing, cancelling and messaging interactions through the API."""
 
 import json
-import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from app import __version__
 from tests.conftest import RunningBridge
 from tests.seed import MESSAGE_CURL_BODY, REVIEW_EVENT, approval
+from tests.support.contract import error_of, rfc3339_time
 from tests.support.server import wait_until
 
 CHANNEL = "C0REVIEW1"
 JSON_HEADERS = {"Content-Type": "application/json"}
-RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 INTERACTION_FIELDS = {
     "id",
     "event_id",
@@ -42,22 +40,6 @@ EVENT_TYPES = {
     "session.form_input": "form",
     "session.share": "broadcast",
 }
-
-
-def _time(text: str) -> datetime:
-    assert RFC3339_Z.match(text), text
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    return error
 
 
 def _get(running: RunningBridge, key: str, interaction_id: str) -> dict[str, Any]:
@@ -123,7 +105,7 @@ def test_interaction_has_every_field_of_the_contract(running: RunningBridge) -> 
     assert body["response"] is None
     assert body["created_at"] == accepted["created_at"]
     assert body["deadline_at"] == accepted["deadline_at"]
-    assert _time(body["updated_at"]) >= _time(body["created_at"])
+    assert rfc3339_time(body["updated_at"]) >= rfc3339_time(body["created_at"])
     assert body["slack"]["channel"] == CHANNEL
     assert body["slack"]["delivery"] in ("queued", "posted")
 
@@ -140,7 +122,10 @@ def test_interaction_without_optional_fields_has_defaults(
     assert body["priority"] == "normal"
     assert body["description"] is None
     assert body["context"] in ({}, None)
-    created, deadline = _time(body["created_at"]), _time(body["deadline_at"])
+    created, deadline = (
+        rfc3339_time(body["created_at"]),
+        rfc3339_time(body["deadline_at"]),
+    )
     assert deadline - created == timedelta(seconds=3600)
 
 
@@ -195,7 +180,7 @@ def test_interaction_of_unknown_id_is_404(running: RunningBridge) -> None:
 
     response = running.api("GET", "/interactions/does-not-exist", key)
 
-    _error(response, 404, "not_found")
+    error_of(response, 404, "not_found")
 
 
 # GET /sessions/{id} -----------------------------------------------------------
@@ -300,14 +285,14 @@ def test_delete_twice_is_409_conflict(running: RunningBridge) -> None:
 
     response = running.api("DELETE", path, key)
 
-    _error(response, 409, "conflict")
+    error_of(response, 409, "conflict")
     assert _get(running, key, interaction_id)["status"] == "cancelled"
 
 
 def test_delete_unknown_interaction_is_404(running: RunningBridge) -> None:
     _, key = running.add_agent()
 
-    _error(running.api("DELETE", "/interactions/nope", key), 404, "not_found")
+    error_of(running.api("DELETE", "/interactions/nope", key), 404, "not_found")
 
 
 # Messages ---------------------------------------------------------------------
@@ -332,7 +317,7 @@ def test_message_seed_body_gives_201_with_the_message(running: RunningBridge) ->
     assert body["interaction_id"] == interaction_id
     assert body["sender"] == "agent"
     assert body["content"] == "I updated the auth middleware. Can you re-review?"
-    _time(body["created_at"])
+    rfc3339_time(body["created_at"])
 
 
 def test_message_is_posted_in_the_interaction_thread(running: RunningBridge) -> None:
@@ -428,7 +413,7 @@ def test_message_on_cancelled_interaction_is_409(running: RunningBridge) -> None
         "POST", f"/interactions/{interaction_id}/messages", key, json={"content": "hi"}
     )
 
-    _error(response, 409, "conflict")
+    error_of(response, 409, "conflict")
     assert _messages(running, key, interaction_id) == []
 
 
@@ -452,7 +437,7 @@ def test_message_invalid_is_422(
         "POST", f"/interactions/{interaction_id}/messages", key, json=body
     )
 
-    error = _error(response, 422, "validation_error")
+    error = error_of(response, 422, "validation_error")
     assert field in [d["field"] for d in error["details"]]
     assert _messages(running, key, interaction_id) == []
 

@@ -1,7 +1,6 @@
 """The webhook and batch routes: what Oz sends, what it gets back, what is refused."""
 
 import json
-import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,9 +11,9 @@ import pytest
 
 from tests.conftest import RunningBridge
 from tests.seed import ACCEPTED_FIELDS, BATCH_BODY, REVIEW_CURL_BODY, REVIEW_EVENT
+from tests.support.contract import error_of, rfc3339_time
 
 JSON_HEADERS = {"Content-Type": "application/json"}
-RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 EVENTS = (
     "session.review_request",
     "session.approval_needed",
@@ -26,27 +25,9 @@ MIB = 1024 * 1024
 SESSION = "oz_sess_abc123"
 
 
-def _time(text: str) -> datetime:
-    assert RFC3339_Z.match(text), text
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The one error shape, with this status and code."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["details"], list)
-    return error
-
-
 def _invalid(response: httpx.Response, field: str) -> dict[str, Any]:
     """A 422 whose details name `field` (or a path inside it)."""
-    error = _error(response, 422, "validation_error")
+    error = error_of(response, 422, "validation_error")
     for detail in error["details"]:
         assert isinstance(detail["field"], str), detail
         assert detail["field"].startswith("body"), detail
@@ -138,7 +119,10 @@ def test_webhook_times_are_utc_z_with_deadline_after_timeout_seconds(
     after = datetime.now(UTC)
 
     body = response.json()
-    created, deadline = _time(body["created_at"]), _time(body["deadline_at"])
+    created, deadline = (
+        rfc3339_time(body["created_at"]),
+        rfc3339_time(body["deadline_at"]),
+    )
     assert before - timedelta(seconds=1) <= created <= after + timedelta(seconds=1)
     assert deadline - created == timedelta(seconds=1800)
 
@@ -148,7 +132,10 @@ def test_webhook_deadline_defaults_to_3600_seconds_without_timeout(
 ) -> None:
     body = running.send_event(key, _without("timeout_seconds"))
 
-    created, deadline = _time(body["created_at"]), _time(body["deadline_at"])
+    created, deadline = (
+        rfc3339_time(body["created_at"]),
+        rfc3339_time(body["deadline_at"]),
+    )
     assert deadline - created == timedelta(seconds=3600)
 
 
@@ -160,7 +147,7 @@ def test_webhook_share_has_null_deadline_even_with_timeout(
     assert set(body) == ACCEPTED_FIELDS
     assert body["type"] == "session.share"
     assert body["deadline_at"] is None
-    _time(body["created_at"])
+    rfc3339_time(body["created_at"])
 
 
 @pytest.mark.parametrize("name", EVENTS)
@@ -458,7 +445,7 @@ def test_webhook_body_not_a_json_object_is_422(
 ) -> None:
     response = running.api("POST", "/webhook", key, content=raw, headers=JSON_HEADERS)
 
-    _error(response, 422, "validation_error")
+    error_of(response, 422, "validation_error")
 
 
 def _big_event(size: int) -> bytes:
@@ -471,7 +458,7 @@ def test_webhook_body_over_one_mib_is_413(running: RunningBridge, key: str) -> N
 
     response = running.api("POST", "/webhook", key, content=raw, headers=JSON_HEADERS)
 
-    _error(response, 413, "payload_too_large")
+    error_of(response, 413, "payload_too_large")
     assert _session(running, key) == []
 
 
@@ -491,7 +478,7 @@ def test_webhook_streamed_body_over_one_mib_is_413(
 
     assert "content-length" not in response.request.headers
     assert response.request.headers.get("transfer-encoding") == "chunked"
-    _error(response, 413, "payload_too_large")
+    error_of(response, 413, "payload_too_large")
     assert _session(running, key) == []
 
 
@@ -528,7 +515,7 @@ def test_batch_seed_body_gives_two_results_in_order(
         assert set(accepted) == ACCEPTED_FIELDS
         assert accepted["status"] == "pending"
         assert accepted["session_id"] == SESSION
-        _time(accepted["created_at"])
+        rfc3339_time(accepted["created_at"])
     assert first["type"] == "session.review_request"
     assert second["type"] == "session.approval_needed"
     assert first["interaction_id"] != second["interaction_id"]
@@ -597,5 +584,5 @@ def test_batch_over_one_mib_is_413(running: RunningBridge, key: str) -> None:
 
     response = running.api("POST", "/webhook/batch", key, json={"events": events})
 
-    _error(response, 413, "payload_too_large")
+    error_of(response, 413, "payload_too_large")
     assert _session(running, key) == []

@@ -1,7 +1,5 @@
 """The state machine: one winner per interaction, and final states stay final."""
 
-import threading
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -16,6 +14,7 @@ from app.store import db as store_db
 from app.store import deliveries
 from app.store.models import Agent, Interaction
 from tests.seed import REVIEW_EVENT, approval
+from tests.support.concurrency import all_at_once
 
 
 def _setup(engine: Engine, approvers: list[str] | None = None) -> tuple[Bridge, Agent]:
@@ -29,32 +28,12 @@ def _accept(bridge: Bridge, agent: Agent, event: dict[str, Any]) -> Interaction:
     return interaction
 
 
-def _race(attempts: list[Callable[[], object]]) -> list[object]:
-    """Run the attempts at the same moment; each result or raised error."""
-    start = threading.Barrier(len(attempts))
-    results: list[object] = [None] * len(attempts)
-
-    def run(index: int) -> None:
-        start.wait()
-        try:
-            results[index] = attempts[index]()
-        except Exception as error:  # the outcome under test
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(attempts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
 def test_twenty_simultaneous_approvals_record_one_decision(engine: Engine) -> None:
     bridge, agent = _setup(engine)
     interaction = _accept(bridge, agent, REVIEW_EVENT)
     users = [f"U0CLICK{n:03d}" for n in range(20)]
 
-    results = _race(
+    results = all_at_once(
         [
             lambda u=user: bridge.decide(interaction.id, "approved", Responder(u))
             for user in users
@@ -82,7 +61,7 @@ def test_cancel_racing_a_click_ends_in_one_final_state(engine: Engine) -> None:
     for _ in range(5):
         interaction = _accept(bridge, agent, approval())
 
-        results = _race(
+        results = all_at_once(
             [
                 partial(bridge.cancel, agent, interaction.id),
                 partial(bridge.decide, interaction.id, "approved", Responder("U0A")),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.core import states
+from app.core.bridge import new_interaction
 from app.core.events import EventIn
 from app.slack import blocks, ids
 from app.slack.text import (
@@ -19,7 +20,7 @@ from app.slack.text import (
     quote,
     size,
 )
-from app.store.models import Interaction
+from app.store.models import Agent, Interaction
 from tests.seed import REVIEW_EVENT, approval
 
 Block = dict[str, Any]
@@ -56,34 +57,14 @@ def interaction_from(
     updated_at: datetime = NOW,
 ) -> Interaction:
     """An interaction row as the bridge stores an accepted event, in memory."""
-    accepted = EventIn.model_validate(event)
-    deadline = None
-    if accepted.interaction_type != "broadcast":
-        deadline = NOW + timedelta(seconds=accepted.timeout_seconds or 3600)
-    return Interaction(
-        id=interaction_id,
-        agent_id="agent-1",
-        session_id=accepted.session_id,
-        event=accepted.event,
-        interaction_type=accepted.interaction_type,
-        title=accepted.title,
-        description=accepted.description,
-        context=accepted.context.model_dump(exclude_none=True)
-        if accepted.context
-        else {},
-        priority=accepted.priority,
-        form=accepted.form.model_dump(exclude_none=True) if accepted.form else None,
-        options=[o.model_dump(exclude_none=True) for o in accepted.options]
-        if accepted.options
-        else None,
-        status=status,
-        response=response,
-        created_at=NOW,
-        updated_at=updated_at,
-        deadline_at=deadline,
-        slack_channel="C0REVIEW1",
-        slack_ts="1700000000.000100",
-    )
+    agent = Agent(id="agent-1", name="team", channel="C0REVIEW1")
+    interaction = new_interaction(EventIn.model_validate(event), agent, NOW)
+    interaction.id = interaction_id
+    interaction.status = status
+    interaction.response = response
+    interaction.updated_at = updated_at
+    interaction.slack_ts = "1700000000.000100"
+    return interaction
 
 
 def answer(

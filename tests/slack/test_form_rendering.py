@@ -2,17 +2,18 @@
 
 import json
 import math
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.events import FIELD_TYPES, FIELDS_WITH_OPTIONS, FormIn
+from app.core.bridge import new_interaction
+from app.core.events import FIELD_TYPES, FIELDS_WITH_OPTIONS, EventIn
 from app.slack import forms, ids
 from app.slack.text import size
-from app.store.models import Interaction
+from app.store.models import Agent, Interaction
 
 Spec = dict[str, Any]
 Block = dict[str, Any]
@@ -26,17 +27,19 @@ def form_interaction(
     fields: list[Spec], title: str = "Release checklist", description: str | None = None
 ) -> Interaction:
     """An interaction stored the way the bridge stores an accepted form."""
-    form = FormIn.model_validate({"fields": fields})
-    return Interaction(
-        id="int-0001",
-        agent_id="agent-1",
-        session_id="oz_sess_1",
-        event="session.form_input",
-        interaction_type="form",
-        title=title,
-        description=description,
-        form=form.model_dump(exclude_none=True),
+    event = EventIn.model_validate(
+        {
+            "event": "session.form_input",
+            "session_id": "oz_sess_1",
+            "title": title,
+            "description": description,
+            "form": {"fields": fields},
+        }
     )
+    agent = Agent(id="agent-1", name="team", channel="C0REVIEW1")
+    interaction = new_interaction(event, agent, datetime.now(UTC))
+    interaction.id = "int-0001"
+    return interaction
 
 
 def input_blocks(view: dict[str, Any]) -> dict[str, Block]:

@@ -1,7 +1,6 @@
 """Races through the real stack have one winner that everything agrees on."""
 
 import json
-import threading
 import time
 from functools import partial
 from typing import Any
@@ -11,6 +10,7 @@ import httpx
 from tests.conftest import SIGNING_SECRET, RunningBridge
 from tests.seed import approval
 from tests.support import slack_requests as sr
+from tests.support.concurrency import all_at_once
 from tests.support.server import wait_until
 
 ROUNDS = 3
@@ -28,22 +28,6 @@ def _signed_click(posted: dict[str, Any], user_id: str) -> tuple[bytes, dict[str
     )
 
 
-def _all_at_once(actions: list[Any]) -> list[Any]:
-    start = threading.Barrier(len(actions))
-    results: list[Any] = [None] * len(actions)
-
-    def run(index: int) -> None:
-        start.wait()
-        results[index] = actions[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
 def _settled(running: RunningBridge) -> None:
     wait_until(lambda: running.bridge.due_deliveries() == [], what="outbox drained")
 
@@ -58,7 +42,7 @@ def test_twenty_simultaneous_clicks_make_one_decision_and_one_update(
     requests = [_signed_click(posted, user) for user in users]
     url = running.url + "/slack/events"
 
-    responses = _all_at_once(
+    responses = all_at_once(
         [lambda r=r: httpx.post(url, content=r[0], headers=r[1]) for r in requests]
     )
 
@@ -86,7 +70,7 @@ def test_click_racing_cancel_ends_in_one_agreed_state(running: RunningBridge) ->
         body, headers = _signed_click(posted, "U0CLICKER1")
         url = running.url + "/slack/events"
 
-        click, cancel = _all_at_once(
+        click, cancel = all_at_once(
             [
                 partial(httpx.post, url, content=body, headers=headers),
                 partial(running.api, "DELETE", f"/interactions/{interaction_id}", key),

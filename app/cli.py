@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from app import logs
 from app.core.bridge import Bridge, NewAgent
@@ -17,8 +18,8 @@ from app.settings import Settings
 from app.store.db import create_schema, make_cli_engine
 from app.store.models import Agent
 
-CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-APPROVER_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,39}$")
+APPROVER_ID = re.compile(r"^[UWS][A-Z0-9]{2,39}$")
 AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -30,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.run(args, settings)
     except BridgeError as error:
         print(f"hiloop: {error.message}", file=sys.stderr)
+        return 1
+    except (ArgumentError, OperationalError) as error:
+        # A database URL that does not parse, or a database that is not there.
+        print(f"hiloop: cannot use the database: {error}", file=sys.stderr)
         return 1
     return result
 
@@ -123,7 +128,8 @@ def _print_new(new: NewAgent, as_json: bool, verb: str) -> None:
 
 
 def _create(args: argparse.Namespace, settings: Settings) -> int:
-    new = _bridge(settings).create_agent(args.name, args.channel, args.approver)
+    approvers = list(dict.fromkeys(args.approver))  # once each, in order
+    new = _bridge(settings).create_agent(args.name, args.channel, approvers)
     _print_new(new, args.json, "created")
     return 0
 

@@ -28,6 +28,12 @@ from app.store.db import create_schema, make_engine
 
 log = logging.getLogger(__name__)
 
+SLACK_REFUSALS = {
+    401: "the request is not signed by Slack, or its signature is stale",
+    404: "nothing here handles this Slack request",
+    500: "the Slack request could not be handled; the bridge logged why",
+}
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -148,7 +154,18 @@ def _mount_slack(
 
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
+        try:
+            response: Response = await handler.handle(request)
+        except ValueError:
+            # A body Bolt cannot read at all (not JSON, not a form).
+            return errors.error_response(400, "not a request Slack would send")
+        if response.status_code >= 400:
+            # Bolt's own refusals (bad signature, nothing to handle) in our shape.
+            return errors.error_response(
+                response.status_code,
+                SLACK_REFUSALS.get(response.status_code, "Slack request failed"),
+            )
+        return response
 
 
 def __getattr__(name: str) -> Any:

@@ -106,19 +106,17 @@ class RunningBridge:
         return self.http.post("/slack/events", content=body, headers=headers)
 
     def posted(self, interaction_id: str) -> dict[str, Any]:
-        """The interaction once its Slack message is posted."""
+        """The interaction once its Slack message is posted, read by its owner."""
 
         def check() -> dict[str, Any] | None:
-            body = self.api(
-                "GET", f"/interactions/{interaction_id}", _any(self.keys)
-            ).json()
-            return body if body["slack"]["ts"] else None
+            for key in self.keys.values():
+                response = self.api("GET", f"/interactions/{interaction_id}", key)
+                if response.status_code == 200:
+                    body: dict[str, Any] = response.json()
+                    return body if body["slack"]["ts"] else None
+            return None
 
         return wait_until(check, what=f"post of {interaction_id}")
-
-
-def _any(keys: dict[str, str]) -> str:
-    return next(iter(keys.values()))
 
 
 def start_bridge(settings: Settings, slack: SlackDouble) -> RunningBridge:

@@ -113,6 +113,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (bad UTF-8, huge ints).
+            detail = {"field": "body", "message": "the body is not valid JSON"}
+            return error_response(422, "the request is invalid: body", [detail])
         if exc.status_code == 404:
             message = "no such endpoint"
         return error_response(exc.status_code, message, headers=exc.headers)

@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.core.events import MAX_BATCH, EventIn
+from app.core.events import MAX_BATCH, EventIn, check_storable
 from app.core.times import rfc3339
 from app.store.models import Interaction, Message
 
@@ -22,6 +22,12 @@ class MessageIn(BaseModel):
 
     content: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE)]
     sender: Literal["agent"] = "agent"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        check_storable(data)
+        return data
 
 
 def accepted(interaction: Interaction) -> dict[str, Any]:

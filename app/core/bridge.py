@@ -6,6 +6,7 @@ delivery worker told, so nothing they see can be rolled back.
 """
 
 import logging
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ from app.store.types import utcnow
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# A Slack message as (channel id, ts).
+SlackMessage = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,13 @@ class Bridge:
         self, name: str, channel: str, approvers: Sequence[str] = ()
     ) -> NewAgent:
         with self.session() as db:
-            if agent_store.get_by_name(db, name) is not None:
+            existing = agent_store.get_by_name(db, name)
+            if existing is not None:
+                revoked = (
+                    " (revoked; names are not reused)" if existing.revoked_at else ""
+                )
                 raise InvalidInput(
-                    f"an agent named {name!r} exists already",
+                    f"an agent named {name!r} exists already{revoked}",
                     [{"field": "name", "message": "is taken"}],
                 )
             agent = agent_store.add(
@@ -180,6 +187,8 @@ class Bridge:
     def session_interactions(
         self, agent: Agent, session_id: str
     ) -> Sequence[Interaction]:
+        if "\x00" in session_id:
+            return []  # never accepted, so no interaction carries it
         with self.session() as db:
             return interaction_store.list_by_session(db, agent.id, session_id)
 
@@ -194,6 +203,8 @@ class Bridge:
         return interaction
 
     def _owned(self, db: Session, agent: Agent, interaction_id: str) -> Interaction:
+        if not _may_exist(interaction_id):
+            raise NotFound("interaction", interaction_id)
         interaction = interaction_store.get_for_agent(db, interaction_id, agent.id)
         if interaction is None:
             raise NotFound("interaction", interaction_id)
@@ -202,11 +213,16 @@ class Bridge:
     # Interactions from the person's side
 
     def check_can_decide(
-        self, interaction_id: str, user_id: str, member_of: Collection[str] = ()
+        self,
+        interaction_id: str,
+        user_id: str,
+        member_of: Collection[str] = (),
+        *,
+        posted_as: SlackMessage | None = None,
     ) -> Interaction:
         """Raise unless this person may answer the interaction now."""
         with self.session() as db:
-            interaction = self._existing(db, interaction_id)
+            interaction = self._existing(db, interaction_id, posted_as)
             self._check_approver(db, interaction, user_id, member_of)
             if states.is_final(interaction.status):
                 raise self._already_final(db, interaction_id)
@@ -221,10 +237,15 @@ class Bridge:
         comment: str | None = None,
         values: dict[str, Any] | None = None,
         member_of: Collection[str] = (),
+        posted_as: SlackMessage | None = None,
     ) -> Interaction:
-        """Record a person's decision, once; a second decision is a Conflict."""
+        """Record a person's decision, once; a second decision is a Conflict.
+
+        `posted_as` is the Slack message a click came from: a click can only
+        answer the interaction that message shows.
+        """
         with self.session() as db:
-            interaction = self._existing(db, interaction_id)
+            interaction = self._existing(db, interaction_id, posted_as)
             self._check_approver(db, interaction, responder.slack_user_id, member_of)
             status = self._status_for(interaction, decision)
             now = self.clock()
@@ -429,7 +450,7 @@ class Bridge:
             self._owned(db, agent, interaction_id)
             after_seq = None
             if after is not None:
-                anchor = message_store.get(db, after)
+                anchor = message_store.get(db, after) if _may_exist(after) else None
                 if anchor is None or anchor.interaction_id != interaction_id:
                     raise NotFound("message", after)
                 after_seq = anchor.seq
@@ -604,9 +625,18 @@ class Bridge:
 
     # Shared steps
 
-    def _existing(self, db: Session, interaction_id: str) -> Interaction:
+    def _existing(
+        self, db: Session, interaction_id: str, posted_as: SlackMessage | None = None
+    ) -> Interaction:
+        if not _may_exist(interaction_id):
+            raise NotFound("interaction", interaction_id)
         interaction = interaction_store.get(db, interaction_id)
         if interaction is None:
+            raise NotFound("interaction", interaction_id)
+        if posted_as is not None and posted_as != (
+            interaction.slack_channel,
+            interaction.slack_ts,
+        ):
             raise NotFound("interaction", interaction_id)
         return interaction
 
@@ -627,6 +657,14 @@ class Bridge:
     def _announce(self, interaction: Interaction) -> None:
         self.changes.interaction_changed(_change(interaction))
         self.changes.outbox_changed()
+
+
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _may_exist(ident: str) -> bool:
+    """Whether `ident` has the shape of the ids the bridge gives out."""
+    return _ID.fullmatch(ident) is not None
 
 
 def new_interaction(

@@ -1,5 +1,6 @@
 """The Oz webhook event: its fields, its rules and the interaction it becomes."""
 
+import math
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -40,6 +41,7 @@ MAX_TITLE = 300
 MAX_FORM_FIELDS = 20
 MIN_OPTIONS, MAX_OPTIONS = 2, 5
 MAX_BATCH = 20
+MAX_NESTING = 32
 
 Text = Annotated[str, StringConstraints(min_length=1)]
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -67,7 +69,7 @@ class ContextIn(BaseModel):
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not re.match(r"^https?://[^\s<>|]+$", value, flags=re.IGNORECASE):
+        if not re.fullmatch(r"https?://[^\s<>|]+", value, flags=re.IGNORECASE):
             raise ValueError("must be an http or https URL without spaces, <, > or |")
         return value
 
@@ -138,6 +140,8 @@ class OptionIn(_Lenient):
 
 
 class EventIn(_Lenient):
+    """One Oz webhook event; anything accepted here can be stored and shown."""
+
     event: str
     session_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     title: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE)]
@@ -151,6 +155,12 @@ class EventIn(_Lenient):
     ) = None
     form: FormIn | None = None
     options: list[OptionIn] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        check_storable(data)
+        return data
 
     @field_validator("event")
     @classmethod
@@ -194,6 +204,30 @@ class FieldError(ValueError):
 
 def _field_error(field: str, message: str) -> FieldError:
     return FieldError(field, message)
+
+
+def check_storable(value: Any, path: tuple[str, ...] = (), depth: int = 0) -> None:
+    """Refuse JSON that every database cannot keep and hand back as it came.
+
+    NUL characters and non-finite numbers (NaN, Infinity, 1e400) are refused by
+    PostgreSQL; nesting past MAX_NESTING cannot be serialized back.
+    """
+    where = ".".join(path)
+    if depth > MAX_NESTING:
+        raise FieldError(where, f"is nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise FieldError(where, "must not contain NUL characters")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise FieldError(where, "must be a finite number")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_storable(key, (*path, str(key)), depth + 1)
+            check_storable(item, (*path, str(key)), depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_storable(item, (*path, str(index)), depth + 1)
 
 
 def choice_value(option: "ChoiceText | ChoiceIn") -> str:

@@ -8,16 +8,29 @@ import asyncio
 import json
 import logging
 import re
+from functools import partial
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.core import states
-from app.core.errors import Conflict, NotAllowed, NotFound
+from app.core.bridge import Responder, SlackMessage
+from app.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.slack import blocks, ids
-from app.slack.answers import Answers, Body, action_of, refusal_text, responder_of
+from app.slack.answers import (
+    Answers,
+    Body,
+    action_of,
+    message_of,
+    refusal_text,
+    responder_of,
+)
 
 log = logging.getLogger(__name__)
+
+# The decision each comment-asking button leads to.
+COMMENTED = {ids.REJECT: states.REJECTED, ids.REQUEST_CHANGES: states.CHANGES_REQUESTED}
 
 
 class Clicks(Answers):
@@ -32,7 +45,7 @@ class Clicks(Answers):
 
     async def approve(self, ack: AsyncAck, body: Body) -> None:
         await ack()
-        await self._decide(body, action_of(body)["value"], states.APPROVED)
+        await self._decide(body, str(action_of(body).get("value")), states.APPROVED)
 
     async def choose(self, ack: AsyncAck, body: Body) -> None:
         await ack()
@@ -40,7 +53,7 @@ class Clicks(Answers):
             choice = json.loads(action_of(body)["value"])
             interaction_id, value = str(choice["id"]), str(choice["value"])
         except (ValueError, KeyError, TypeError):
-            log.warning("unreadable choice from %s", responder_of(body).slack_user_id)
+            log.warning("unreadable choice in a click; ignored")
             return
         await self._decide(body, interaction_id, value)
 
@@ -50,63 +63,88 @@ class Clicks(Answers):
         """Open the comment modal, if this person may still answer."""
         await ack()
         action = action_of(body)
-        interaction_id = action["value"]
-        decision = (
-            states.REJECTED
-            if action["action_id"] == ids.REJECT
-            else states.CHANGES_REQUESTED
-        )
+        interaction_id = str(action.get("value"))
+        decision = COMMENTED.get(str(action.get("action_id")))
+        if decision is None:
+            return
         interaction = await self.answerable(body, interaction_id)
         if interaction is not None:
             view = blocks.comment_modal(interaction, decision)
             await self.open_modal(client, body, interaction_id, view)
 
     async def comment_submitted(self, ack: AsyncAck, body: Body) -> None:
-        view = body["view"]
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-            interaction_id, decision = str(meta["id"]), str(meta["decision"])
-        except (ValueError, KeyError, TypeError):
-            await ack()
-            log.warning("comment modal without a readable interaction id")
-            return
-        values = view.get("state", {}).get("values", {})
-        comment = (
-            values.get(ids.COMMENT_BLOCK, {}).get(ids.COMMENT_INPUT, {}).get("value")
-        )
-        if decision == states.CHANGES_REQUESTED and not (comment or "").strip():
-            await ack(
-                response_action="errors",
-                errors={ids.COMMENT_BLOCK: "Say what should change."},
-            )
-            return
+        view = body.get("view") or {}
+        interaction_id, decision = _comment_target(view.get("private_metadata"))
         user = responder_of(body)
-        member_of = await self.member_of(user.slack_user_id, interaction_id)
+        if interaction_id is None or decision is None or user is None:
+            await ack()
+            log.warning("comment modal without a readable target or user; ignored")
+            return
+        comment = _comment(view)
+        if decision == states.CHANGES_REQUESTED and not comment:
+            errors = {ids.COMMENT_BLOCK: "Say what should change."}
+            await ack(response_action="errors", errors=errors)
+            return
         try:
-            await asyncio.to_thread(
-                self.bridge.decide,
-                interaction_id,
-                decision,
-                user,
-                comment=(comment or "").strip() or None,
-                member_of=member_of,
-            )
+            await self._record(interaction_id, decision, user, comment=comment)
         except (Conflict, NotAllowed) as refusal:
             errors = {ids.COMMENT_BLOCK: refusal_text(refusal)}
             await ack(response_action="errors", errors=errors)
             return
-        except NotFound:
-            log.warning("comment for unknown interaction %s", interaction_id)
+        except (NotFound, InvalidInput) as problem:
+            log.warning("comment for %s not recorded: %s", interaction_id, problem)
         await ack()
 
     async def _decide(self, body: Body, interaction_id: str, decision: str) -> None:
-        user = responder_of(body)
-        member_of = await self.member_of(user.slack_user_id, interaction_id)
+        user, posted_as = responder_of(body), message_of(body)
+        if user is None or posted_as is None:
+            log.warning("click without a user or a message; ignored")
+            return
         try:
-            await asyncio.to_thread(
-                self.bridge.decide, interaction_id, decision, user, member_of=member_of
-            )
+            await self._record(interaction_id, decision, user, posted_as=posted_as)
         except (Conflict, NotAllowed) as refusal:
             await self.refused(interaction_id, user.slack_user_id, refusal)
-        except NotFound:
-            log.warning("click on unknown interaction %s", interaction_id)
+        except (NotFound, InvalidInput) as problem:
+            log.warning("click on %s not recorded: %s", interaction_id, problem)
+
+    async def _record(
+        self,
+        interaction_id: str,
+        decision: str,
+        user: Responder,
+        *,
+        comment: str | None = None,
+        posted_as: SlackMessage | None = None,
+    ) -> None:
+        member_of = await self.member_of(user.slack_user_id, interaction_id)
+        decide = partial(
+            self.bridge.decide,
+            interaction_id,
+            decision,
+            user,
+            comment=comment,
+            member_of=member_of,
+            posted_as=posted_as,
+        )
+        await asyncio.to_thread(decide)
+
+
+def _comment_target(metadata: Any) -> tuple[str | None, str | None]:
+    """The interaction and decision a comment modal was opened for."""
+    try:
+        meta = json.loads(metadata or "{}")
+        interaction_id, decision = str(meta["id"]), str(meta["decision"])
+    except (ValueError, KeyError, TypeError):
+        return None, None
+    if decision not in COMMENTED.values():
+        return interaction_id, None
+    return interaction_id, decision
+
+
+def _comment(view: Body) -> str | None:
+    values = (view.get("state") or {}).get("values")
+    if not isinstance(values, dict):
+        return None
+    entry = (values.get(ids.COMMENT_BLOCK) or {}).get(ids.COMMENT_INPUT) or {}
+    text = entry.get("value") if isinstance(entry, dict) else None
+    return text.strip() or None if isinstance(text, str) else None

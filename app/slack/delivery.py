@@ -45,9 +45,13 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 CONCURRENCY = 4
+# How long a stop waits for the writes under way.
+STOP_GRACE_SECONDS = 5.0
 METADATA_EVENT = "hiloop_delivery"
-# How far before a write was queued its message is looked for on a retry.
-LOOKBACK_SECONDS = 60
+# A message is looked for from its attempt's start to the end of its lease,
+# give or take this much for the clocks of Slack and of this machine.
+CLOCK_SLACK_SECONDS = 10
+LOOKUP_PAGES = 20
 
 
 class PermanentFailure(Exception):
@@ -76,31 +80,43 @@ class DeliveryWorker:
         self._resume_at = 0.0
         # Some writes are backing off; the next success brings them forward.
         self._backing_off = False
+        self._stopping = False
 
     def start(self) -> None:
         self.bridge.changes.on_outbox(self._wake.set)
         self._task = asyncio.create_task(self._run(), name="hiloop-delivery")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+        """Let the writes under way finish (for a while), then stop.
+
+        A write cut off mid-call may reach Slack without being marked done; it
+        would then have to be looked up on the next start.
+        """
         if self._task is None:
             return
-        self._task.cancel()
+        self._stopping = True
+        self._wake.set()
         try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except TimeoutError:
+            log.warning("Slack writes still under way at stop; they resume at start")
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
         self._task = None
 
     async def _run(self) -> None:
         log.info("Slack delivery worker started")
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 sent = await self.deliver_due()
             except Exception:
                 log.exception("delivery pass failed; trying again shortly")
                 sent = 0
-            if sent:
+            if sent or self._stopping:
                 continue
             await self._sleep_until_due()
 
@@ -304,22 +320,18 @@ class DeliveryWorker:
         self, delivery: Delivery, channel: str, thread_ts: str | None
     ) -> str | None:
         """The ts of this write's message if an earlier attempt got it to Slack."""
-        if not delivery.maybe_sent:
+        if not delivery.maybe_sent or delivery.attempted_at is None:
             return None
-        since = f"{delivery.created_at.timestamp() - LOOKBACK_SECONDS:.6f}"
+        began = delivery.attempted_at.timestamp()
+        window = {
+            "oldest": f"{began - CLOCK_SLACK_SECONDS:.6f}",
+            "latest": f"{began + self.lease_seconds + CLOCK_SLACK_SECONDS:.6f}",
+            "inclusive": True,
+            "include_all_metadata": True,
+            "limit": 200,
+        }
         try:
-            if thread_ts is None:
-                response = await self.client.conversations_history(
-                    channel=channel, oldest=since, include_all_metadata=True, limit=200
-                )
-            else:
-                response = await self.client.conversations_replies(
-                    channel=channel,
-                    ts=thread_ts,
-                    oldest=since,
-                    include_all_metadata=True,
-                    limit=200,
-                )
+            return await self._find_written(delivery, channel, thread_ts, window)
         except SlackApiError as error:
             if isinstance(error.response.data, dict) and error.response.get("error"):
                 # No way to look (a scope, an archived channel): write again
@@ -327,11 +339,34 @@ class DeliveryWorker:
                 log.warning("cannot check for an earlier %s: %s", delivery.kind, error)
                 return None
             raise
-        for message in response.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("delivery_id") == delivery.id:
-                log.info("delivery %s had reached Slack already", delivery.id)
-                return str(message["ts"])
+
+    async def _find_written(
+        self,
+        delivery: Delivery,
+        channel: str,
+        thread_ts: str | None,
+        window: dict[str, Any],
+    ) -> str | None:
+        cursor = None
+        for _ in range(LOOKUP_PAGES):
+            page = {**window, **({"cursor": cursor} if cursor else {})}
+            if thread_ts is None:
+                response = await self.client.conversations_history(
+                    channel=channel, **page
+                )
+            else:
+                response = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, **page
+                )
+            for message in response.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("delivery_id") == delivery.id:
+                    log.info("delivery %s had reached Slack already", delivery.id)
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                return None
+        log.warning("gave up looking for delivery %s after many pages", delivery.id)
         return None
 
 

@@ -47,13 +47,13 @@ class Forms(Answers):
 
     async def form_submitted(self, ack: AsyncAck, body: Body) -> None:
         """Record the answers, or show in the modal why they were not taken."""
-        view = body["view"]
+        view = body.get("view") or {}
         interaction_id = forms.interaction_id_from(view.get("private_metadata"))
-        if interaction_id is None:
-            await ack()
-            log.warning("form modal without a readable interaction id")
-            return
         user = responder_of(body)
+        if interaction_id is None or user is None:
+            await ack()
+            log.warning("form modal without a readable interaction id or user")
+            return
         try:
             errors = await self._submit(interaction_id, user, view)
         except (Conflict, NotAllowed) as refusal:
@@ -78,7 +78,9 @@ class Forms(Answers):
         if not interaction.form:
             log.warning("form submitted for interaction %s without one", interaction_id)
             return {}
-        state = (view.get("state") or {}).get("values") or {}
+        state = (view.get("state") or {}).get("values")
+        if not isinstance(state, dict):
+            state = {}
         values, errors = forms.parse_submission(interaction, state)
         if errors:
             log.info("form for %s returned with %d errors", interaction_id, len(errors))

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from app.core.bridge import Bridge, Responder
 from app.core.errors import NotFound
+from app.slack.answers import SLACK_USER_ID
 from app.slack.approvers import GroupMembers
 from app.slack.people import DisplayNames
 
@@ -46,7 +47,7 @@ class Threads:
             stored = await asyncio.to_thread(
                 self.bridge.add_human_message,
                 interaction.id,
-                event.get("text") or "",
+                str(event.get("text") or "").replace("\x00", ""),
                 author,
                 slack_ts=event["ts"],
                 event_key=f"{channel}:{event['ts']}",
@@ -66,13 +67,16 @@ class Threads:
 
 def is_human_reply(event: dict[str, Any]) -> bool:
     """A person's new message inside a thread, not its parent or a bot's post."""
-    thread_ts = event.get("thread_ts")
+    thread_ts, user, text = event.get("thread_ts"), event.get("user"), event.get("text")
     return (
         event.get("subtype") in HUMAN_SUBTYPES
         and not event.get("bot_id")
-        and bool(event.get("user"))
-        and bool(event.get("channel"))
-        and thread_ts is not None
+        and isinstance(user, str)
+        and SLACK_USER_ID.fullmatch(user) is not None
+        and isinstance(event.get("channel"), str)
+        and isinstance(event.get("ts"), str)
+        and isinstance(thread_ts, str)
         and thread_ts != event.get("ts")
-        and bool((event.get("text") or "").strip())
+        and isinstance(text, str)
+        and bool(text.replace("\x00", "").strip())
     )

@@ -75,7 +75,7 @@ def claim(db: Session, delivery_id: int, now: datetime, until: datetime) -> bool
                 col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now
             ),
         )
-        .values(claimed_until=until, maybe_sent=True)
+        .values(claimed_until=until, maybe_sent=True, attempted_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

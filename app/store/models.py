@@ -149,3 +149,7 @@ class Delivery(SQLModel, table=True):
     # An attempt may have reached Slack without its answer reaching us (a
     # crash, a timeout, a 5xx): the next attempt first looks for the message.
     maybe_sent: bool = False
+    # When the latest attempt began: where to look for its message.
+    attempted_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )

@@ -1,7 +1,6 @@
 """The form modal stays inside Block Kit's limits, and its answers come back typed."""
 
 import json
-import math
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -256,13 +255,11 @@ def test_values_that_cannot_travel_are_stood_in_for_and_mapped_back() -> None:
 
 def test_a_default_number_that_cannot_be_shown_is_left_out() -> None:
     fields = [
-        {"name": "nan", "label": "N", "type": "number", "default": math.nan},
         {"name": "big", "label": "B", "type": "number", "default": 10**3000},
         {"name": "tiny", "label": "T", "type": "number", "default": 1e-7},
     ]
     view = forms.form_modal(form_interaction(fields))
 
-    assert "initial_value" not in element_of(view, "nan")
     assert "initial_value" not in element_of(view, "big")
     assert element_of(view, "tiny")["initial_value"] == "1e-07"
 
@@ -442,12 +439,16 @@ def test_interaction_ids_are_read_back_from_the_metadata() -> None:
 SPECIAL_TEXTS = ["<!channel>", "a & b <@U123>", " ", "\n", "`x`", "*bold*", ":tada:"]
 
 
+# Any character an accepted event may hold (NUL never is).
+STORABLE = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+
+
 def texts(max_size: int, min_size: int = 0) -> st.SearchStrategy[str]:
     """Text of any length up to `max_size`, often near the limit, cheaply drawn."""
-    short = st.text(min_size=min_size, max_size=min(max_size, 20))
+    short = st.text(STORABLE, min_size=min_size, max_size=min(max_size, 20))
     special = st.sampled_from([t for t in SPECIAL_TEXTS if len(t) >= min_size])
     lengths = st.integers(max(min_size, 1, max_size - 8), max_size)
-    long = st.tuples(st.text(min_size=1, max_size=4), lengths).map(
+    long = st.tuples(st.text(STORABLE, min_size=1, max_size=4), lengths).map(
         lambda pair: (pair[0] * pair[1])[: pair[1]]
     )
     return st.one_of(short, special, long)

@@ -98,7 +98,8 @@ FRAGMENTS = (
     "\u2060",
 )
 URL_CHARACTERS = "abcxyz0129-._~:/?#[]@!$&'()*+,;=%"
-CHARACTERS = st.characters(exclude_categories=("Cs",))
+# Any character an accepted event may hold: no lone surrogates, no NUL.
+CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
 
 
 def _fill(chunk: str, length: int) -> str:
@@ -151,10 +152,10 @@ def json_values(big: bool) -> st.SearchStrategy[Any]:
     return st.one_of(
         sized(0, 5000, big=big),
         st.integers(),
-        st.floats(allow_nan=False),
+        st.floats(allow_nan=False, allow_infinity=False),
         st.booleans(),
         st.lists(st.integers(), max_size=4),
-        st.dictionaries(st.text(max_size=4), sized(0, 50), max_size=3),
+        st.dictionaries(st.text(CHARACTERS, max_size=4), sized(0, 50), max_size=3),
     )
 
 

@@ -1002,21 +1002,26 @@ class SlackDouble:
 
     @staticmethod
     def _listing(messages: list[Args], args: Args) -> Args:
+        """A page of messages newest first within oldest/latest, as Slack pages."""
         oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
         limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
         with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
         shown = []
         for message in sorted(messages, key=lambda m: float(m["ts"]), reverse=True):
-            if float(message["ts"]) < oldest:
+            if not oldest <= float(message["ts"]) <= latest:
                 continue
             copied = copy.deepcopy(message)
             if not with_metadata:
                 copied.pop("metadata", None)
             shown.append(copied)
+        page = shown[start : start + limit]
+        more = start + limit < len(shown)
         return {
-            "messages": shown[:limit],
-            "has_more": len(shown) > limit,
-            "response_metadata": {"next_cursor": ""},
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
     def _attach_reply(self, channel: str, thread_ts: str, reply: Args) -> None:

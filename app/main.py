@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app import __version__, logs
 from app.api import errors, routes
-from app.api.limits import BodyLimit
+from app.api.limits import BodyLimit, RateLimit
 from app.core.bridge import Bridge
 from app.core.changes import Changes
 from app.replicas import PostgresRelay
@@ -97,6 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bridge = bridge
     app.state.deadlines = deadlines
     app.state.stopping = asyncio.Event()
+    app.state.rate_limit = RateLimit(
+        settings.rate_limit_per_second, settings.rate_limit_burst
+    )
     errors.install(app)
     app.include_router(routes.router)
     _mount_slack(app, settings, bridge, client)

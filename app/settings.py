@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "HILOOP_SLACK_API_URL"),
     )
 
+    # Requests a second each agent may make (sustained, and at once); 0 is no cap.
+    rate_limit_per_second: float = Field(
+        50.0, ge=0, validation_alias="HILOOP_RATE_LIMIT_PER_SECOND"
+    )
+    rate_limit_burst: int = Field(200, ge=1, validation_alias="HILOOP_RATE_LIMIT_BURST")
+
     # Share of an interaction's time after which its thread gets a reminder.
     reminder_share: float = Field(
         0.8, gt=0, lt=1, validation_alias="HILOOP_REMINDER_SHARE"

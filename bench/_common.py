@@ -243,6 +243,8 @@ def bridge_env(
     database_url: str, slack_url: str | None, **extra: str
 ) -> dict[str, str]:
     """The bridge's settings; without a Slack URL, no bot token (nothing delivered)."""
+    # Benchmarks measure the bridge, not its per-agent rate limit.
+    extra.setdefault("HILOOP_RATE_LIMIT_PER_SECOND", "0")
     if slack_url is None:
         return child_env(HILOOP_DATABASE_URL=database_url, **extra)
     return child_env(

@@ -181,6 +181,8 @@ def env(tmp_path: Path, slack: SlackDouble) -> dict[str, str]:
         "HILOOP_DELIVERY_MAX_BACKOFF_SECONDS": "0.5",
         "HILOOP_SWEEP_SECONDS": "0.5",
         "HILOOP_DELIVERY_LEASE_SECONDS": "3",
+        # Bursts here are the point of the tests, not a runaway agent.
+        "HILOOP_RATE_LIMIT_PER_SECOND": "0",
     }
 
 

@@ -38,12 +38,17 @@ NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "missing"})
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, message: str, details: Sequence[dict[str, Any]] = ()
+        self,
+        status: int,
+        message: str,
+        details: Sequence[dict[str, Any]] = (),
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.details = list(details)
+        self.headers = headers
 
 
 def error_body(
@@ -86,7 +91,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, exc.details)
+        return error_response(exc.status, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,4 +1,8 @@
-"""A cap on request bodies, enforced before any route reads them."""
+"""Caps on what one caller may send: body size, and requests per second."""
+
+import math
+import threading
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -55,3 +59,34 @@ class BodyLimit:
             413, f"the request body is larger than {self.limit} bytes"
         )
         await response(scope, receive, send)
+
+
+class RateLimit:
+    """A token bucket per agent: `per_second` sustained, `burst` at once.
+
+    Kept in this process: each replica limits what reaches it.
+    """
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self.per_second = per_second
+        self.burst = max(burst, 1)
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def wait_needed(self, caller: str) -> float:
+        """Take one request from `caller`'s bucket: 0, or seconds until it may."""
+        if self.per_second <= 0:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, then = self._buckets.get(caller, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - then) * self.per_second)
+            if tokens < 1:
+                self._buckets[caller] = (tokens, now)
+                return (1 - tokens) / self.per_second
+            self._buckets[caller] = (tokens - 1, now)
+            return 0.0
+
+
+def retry_after(seconds: float) -> str:
+    return str(max(1, math.ceil(seconds)))

@@ -8,6 +8,7 @@ delivery worker told, so nothing they see can be rolled back.
 import logging
 import re
 from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,7 +72,7 @@ class Bridge:
         self.default_timeout_seconds = default_timeout_seconds
         self.reminder_share = reminder_share
 
-    def session(self) -> Any:
+    def session(self) -> AbstractContextManager[Session]:
         return store_db.session(self.engine)
 
     # Agents and keys
@@ -249,14 +250,9 @@ class Bridge:
             self._check_approver(db, interaction, responder.slack_user_id, member_of)
             status = self._status_for(interaction, decision)
             now = self.clock()
-            response = {
-                "decision": decision,
-                "comment": comment or None,
-                "values": values,
-                "message": None,
-                "responder": responder.as_dict(),
-                "responded_at": rfc3339(now),
-            }
+            response = _response(
+                decision, responder, now, comment=comment or None, values=values
+            )
             won = interaction_store.transition(
                 db,
                 interaction_id,
@@ -494,14 +490,7 @@ class Bridge:
                 if interaction.interaction_type == "chat" and self._may_decide(
                     db, interaction, author.slack_user_id, member_of
                 ):
-                    response = {
-                        "decision": states.RESPONDED,
-                        "comment": None,
-                        "values": None,
-                        "message": content,
-                        "responder": author.as_dict(),
-                        "responded_at": rfc3339(now),
-                    }
+                    response = _response(states.RESPONDED, author, now, message=content)
                     interaction_store.transition(
                         db,
                         interaction_id,
@@ -701,6 +690,26 @@ def new_interaction(
         remind_at=remind_at,
         slack_channel=agent.channel,
     )
+
+
+def _response(
+    decision: str,
+    responder: Responder,
+    now: datetime,
+    *,
+    comment: str | None = None,
+    values: dict[str, Any] | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """An interaction's `response`, as the contract spells it."""
+    return {
+        "decision": decision,
+        "comment": comment,
+        "values": values,
+        "message": message,
+        "responder": responder.as_dict(),
+        "responded_at": rfc3339(now),
+    }
 
 
 def _change(interaction: Interaction) -> Change:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 from fastapi import FastAPI, Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -74,6 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if worker is None:
             log.warning("SLACK_BOT_TOKEN is not set: Slack deliveries stay queued")
         else:
+            # One connection pool for every Slack call, instead of one per call.
+            assert client is not None
+            client.session = aiohttp.ClientSession()
             worker.start()
         log.info(
             "Hiloop Bridge %s ready on %s",
@@ -89,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await relay.stop()
             if worker is not None:
                 await worker.stop()
+            if client is not None and client.session is not None:
+                await client.session.close()
             bridge.changes.unbind()
             engine.dispose()
 

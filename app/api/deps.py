@@ -10,7 +10,7 @@ from app.core.bridge import Bridge
 from app.store.models import Agent, Interaction
 
 
-def get_bridge(request: Request) -> Bridge:
+async def get_bridge(request: Request) -> Bridge:
     bridge: Bridge = request.app.state.bridge
     return bridge
 

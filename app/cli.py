@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from app import logs
@@ -25,7 +26,13 @@ AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"]) or "settings"
+            print(f"hiloop: setting {name}: {problem['msg']}", file=sys.stderr)
+        return 2
     logs.configure(settings.log_level)
     try:
         result: int = args.run(args, settings)
@@ -47,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the bridge")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(run=_serve)
 
@@ -89,6 +96,12 @@ def _checked(pattern: re.Pattern[str], what: str) -> Any:
         return value
 
     return check
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port from 1 to 65535")
+    return int(value)
 
 
 _name = _checked(AGENT_NAME, "a name of letters, digits, '_', '.' or '-'")

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from fastapi import FastAPI, Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import __version__, logs
@@ -25,6 +26,7 @@ from app.scheduler import Deadlines
 from app.settings import Settings
 from app.slack.bolt import build_bolt
 from app.slack.delivery import DeliveryWorker
+from app.slack.socket_mode import SocketMode, http_refusal
 from app.store.db import create_schema, make_engine
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if client is not None
         else None
     )
+    secret = settings.slack_signing_secret or ""
+    bolt = build_bolt(bridge, client, secret) if client is not None else None
+    socket_mode = SocketMode(settings, bolt)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,10 +89,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             __version__,
             engine.url.render_as_string(hide_password=True),
         )
+        await socket_mode.start()
         try:
             yield
         finally:
             begin_shutdown(app)
+            await socket_mode.stop()
             deadlines.stop()
             if relay is not None:
                 await relay.stop()
@@ -108,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(routes.router)
-    _mount_slack(app, settings, bridge, client)
+    _mount_slack(app, settings, bolt)
     app.add_middleware(BodyLimit)
 
     @app.get("/healthz", include_in_schema=False)
@@ -137,29 +144,19 @@ def _slack_client(settings: Settings) -> AsyncWebClient | None:
     )
 
 
-def _mount_slack(
-    app: FastAPI, settings: Settings, bridge: Bridge, client: AsyncWebClient | None
-) -> None:
+def _mount_slack(app: FastAPI, settings: Settings, bolt: AsyncApp | None) -> None:
     """Serve Slack's requests at /slack/events, verified by Bolt."""
-    if client is None or not settings.slack_signing_secret:
-        missing = " and ".join(
-            name
-            for name, value in (
-                ("SLACK_BOT_TOKEN", client),
-                ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
-            )
-            if not value
-        )
+    refusal = http_refusal(settings)
+    if refusal is not None or bolt is None:
+        status, message = refusal or (503, "Slack is not configured")
 
         @app.post("/slack/events", include_in_schema=False)
         async def slack_unconfigured() -> Response:
-            return errors.error_response(503, f"Slack is not configured: set {missing}")
+            return errors.error_response(status, message)
 
         return
 
-    handler = AsyncSlackRequestHandler(
-        build_bolt(bridge, client, settings.slack_signing_secret)
-    )
+    handler = AsyncSlackRequestHandler(bolt)
 
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:

@@ -112,8 +112,7 @@ class Deadlines:
         action: Callable[[str], bool],
         interaction_id: str,
     ) -> None:
-        if self.scheduler.get_job(job_id) is not None:
-            return
+        # Replacing keeps one job per row, at its latest time.
         self.scheduler.add_job(
             _in_thread(action),
             "date",

@@ -271,3 +271,29 @@ def test_console_script_creates_an_agent(tmp_path: Path, bridge: Bridge) -> None
     assert KEY.match(created["api_key"])
     agent = bridge.authenticate(created["api_key"])
     assert agent is not None and agent.name == "scripted"
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "-1", "http"])
+def test_serve_refuses_a_port_outside_the_range(
+    db_path: Path, capsys: pytest.CaptureFixture[str], port: str
+) -> None:
+    assert _run(["serve", "--port", port]) == 2
+    assert "port" in capsys.readouterr().err
+
+
+def test_bad_setting_is_named_without_a_traceback(
+    db_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HILOOP_REMINDER_SHARE", "1")
+
+    assert _run(["agents", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "HILOOP_REMINDER_SHARE" in err and "Traceback" not in err
+
+
+def test_repeated_approver_is_kept_once(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created = _create(capsys, "platform", "--approver", "U0A1", "--approver", "U0A1")
+
+    assert created["approvers"] == ["U0A1"]

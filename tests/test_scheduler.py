@@ -189,3 +189,27 @@ def _responder() -> Any:
     from app.core.bridge import Responder
 
     return Responder("U0APPROVE1", "alice")
+
+
+def test_chat_asked_again_gets_a_fresh_deadline(running: RunningBridge) -> None:
+    from tests.slack.test_threads import _chat, _reply
+
+    _, key = running.add_agent()
+    accepted = running.send_event(key, _chat(timeout_seconds=2, priority="low"))
+    interaction_id = accepted["interaction_id"]
+    posted = running.posted(interaction_id)
+    _reply(running, posted, "an answer")
+    wait_until(
+        lambda: _status(running, key, interaction_id) == "responded", what="reply"
+    )
+    time.sleep(2.2)  # the first deadline passes while the agent reads the reply
+    assert _status(running, key, interaction_id) == "responded"
+
+    path = f"/interactions/{interaction_id}/messages"
+    running.api("POST", path, key, json={"content": "and a follow-up?"})
+
+    time.sleep(0.8)  # well past the old deadline's job and a sweep
+    current = running.api("GET", f"/interactions/{interaction_id}", key).json()
+    assert current["status"] == "pending"
+    assert current["deadline_at"] > accepted["deadline_at"]
+    assert HeldAwait(running, key, interaction_id).body()["status"] == "expired"

@@ -346,7 +346,9 @@ class Bridge:
         """Expire the interaction if it is still open; True when this call did."""
         with self.session() as db:
             current = self._existing(db, interaction_id)
-            if not self._close(db, current, states.EXPIRED, {states.PENDING}):
+            if not self._close(
+                db, current, states.EXPIRED, {states.PENDING}, due_by=self.clock()
+            ):
                 return False
             interaction = self._reload(db, interaction_id)
         log.info("interaction %s expired", interaction_id)
@@ -393,10 +395,21 @@ class Bridge:
         interaction: Interaction,
         status: str,
         from_statuses: Collection[str],
+        *,
+        due_by: datetime | None = None,
     ) -> bool:
-        """End the interaction without an answer (expired or cancelled)."""
+        """End the interaction without an answer (expired or cancelled).
+
+        With `due_by`, only if its deadline has come by then: a job that fires
+        for a deadline since moved (a chat asked again) changes nothing.
+        """
         won = interaction_store.transition(
-            db, interaction.id, from_statuses, status=status, updated_at=self.clock()
+            db,
+            interaction.id,
+            from_statuses,
+            deadline_by=due_by,
+            status=status,
+            updated_at=self.clock(),
         )
         if won:
             delivery_store.add(db, interaction.id, "update")
@@ -427,17 +440,33 @@ class Bridge:
                 ),
             )
             if interaction.status == states.RESPONDED:
+                # A new turn of the chat waits as long as the first one did.
                 interaction_store.transition(
                     db,
                     interaction_id,
                     {states.RESPONDED},
                     status=states.PENDING,
                     updated_at=now,
+                    **self._new_turn(interaction, now),
                 )
             delivery_store.add(db, interaction_id, "thread", message_id=message.id)
             interaction = self._reload(db, interaction_id)
         self._announce(interaction)
         return message
+
+    def _new_turn(self, interaction: Interaction, now: datetime) -> dict[str, Any]:
+        """The deadline and reminder of a chat the agent asks again."""
+        if interaction.deadline_at is None:
+            return {}
+        wait = interaction.deadline_at - interaction.created_at
+        remind_at = None
+        if interaction.remind_at is not None:
+            remind_at = now + (interaction.remind_at - interaction.created_at)
+        return {
+            "deadline_at": now + wait,
+            "remind_at": remind_at,
+            "reminded_at": None,
+        }
 
     def messages(
         self, agent: Agent, interaction_id: str, after: str | None = None

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from app.core.events import ChoiceIn, FormFieldIn, FormIn, choice_label, choice_value
@@ -52,6 +53,10 @@ CHOOSE_ONE = "Please choose an option."
 TICK_ONE = "Please tick at least one box."
 NOT_AN_OPTION = "Please choose one of the listed options."
 NOT_A_NUMBER = "Please enter a number, such as 42 or -3.5."
+NOT_EXACT = "Please enter a number with at most 15 significant digits."
+# Whole numbers every JSON reader keeps exact, and the longest number read.
+EXACT_INTEGER_LIMIT = 2**53
+NUMBER_TEXT_LIMIT = 100
 NOT_A_DATE = "Please pick a date."
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -197,7 +202,12 @@ def _number_text(number: Any) -> str | None:
         text = repr(number)
     except ValueError:  # an integer past Python's digit limit
         return None
-    return text if size(text) <= TEXT_INPUT_LIMIT else None
+    try:
+        # Shown only if submitting it untouched gives the same number back.
+        kept = parse_number(text) == number
+    except AnswerError:
+        kept = False
+    return text if kept and size(text) <= TEXT_INPUT_LIMIT else None
 
 
 def _select_element(field: FormFieldIn) -> Block:
@@ -325,19 +335,25 @@ def _read_number(field: FormFieldIn, entry: Entry) -> int | float | None:
 
 
 def parse_number(text: str) -> int | float:
-    """A decimal number as JSON should carry it: an int when it is integral."""
+    """The number typed, exactly as JSON will carry it to the agent.
+
+    Whole numbers within ±2**53 become ints (every JSON reader keeps those
+    exact); other numbers become floats only when the float is the number
+    typed. Anything that would reach the agent changed is refused.
+    """
     cleaned = text.strip()
-    if not _NUMBER.fullmatch(cleaned):
+    if not _NUMBER.fullmatch(cleaned) or len(cleaned) > NUMBER_TEXT_LIMIT:
         raise AnswerError(NOT_A_NUMBER)
-    try:
-        if _INTEGER.fullmatch(cleaned):
-            return int(cleaned)
-        number = float(cleaned)
-    except ValueError as error:  # more digits than Python converts
-        raise AnswerError(NOT_A_NUMBER) from error
+    typed = Decimal(cleaned)
+    if typed == typed.to_integral_value() and abs(typed) <= EXACT_INTEGER_LIMIT:
+        return int(typed)
+    number = float(typed)
     if not math.isfinite(number):
         raise AnswerError(NOT_A_NUMBER)
-    return int(number) if number.is_integer() else number
+    # The float is the number typed if it reads back as it (0.1), or is it (2**60).
+    if typed not in (Decimal(repr(number)), Decimal(number)):
+        raise AnswerError(NOT_EXACT)
+    return number
 
 
 def _read_select(field: FormFieldIn, entry: Entry) -> str | None:

@@ -47,7 +47,7 @@ class Threads:
             stored = await asyncio.to_thread(
                 self.bridge.add_human_message,
                 interaction.id,
-                str(event.get("text") or "").replace("\x00", ""),
+                reply_text(event),
                 author,
                 slack_ts=event["ts"],
                 event_key=f"{channel}:{event['ts']}",
@@ -65,9 +65,22 @@ class Threads:
             )
 
 
+def reply_text(event: dict[str, Any]) -> str:
+    """What the reply says; a reply of files alone is named by its files."""
+    text = str(event.get("text") or "").replace("\x00", "").strip()
+    files = [
+        str(file.get("name") or file.get("title") or "file").replace("\x00", "")
+        for file in event.get("files") or []
+        if isinstance(file, dict)
+    ]
+    if files and not text:
+        return "Shared " + ", ".join(files)
+    return text
+
+
 def is_human_reply(event: dict[str, Any]) -> bool:
     """A person's new message inside a thread, not its parent or a bot's post."""
-    thread_ts, user, text = event.get("thread_ts"), event.get("user"), event.get("text")
+    thread_ts, user = event.get("thread_ts"), event.get("user")
     return (
         event.get("subtype") in HUMAN_SUBTYPES
         and not event.get("bot_id")
@@ -77,6 +90,5 @@ def is_human_reply(event: dict[str, Any]) -> bool:
         and isinstance(event.get("ts"), str)
         and isinstance(thread_ts, str)
         and thread_ts != event.get("ts")
-        and isinstance(text, str)
-        and bool(text.replace("\x00", "").strip())
+        and bool(reply_text(event))
     )

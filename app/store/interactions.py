@@ -49,21 +49,27 @@ def list_by_session(
 
 
 def transition(
-    db: Session, interaction_id: str, from_statuses: Collection[str], **values: Any
+    db: Session,
+    interaction_id: str,
+    from_statuses: Collection[str],
+    *,
+    deadline_by: datetime | None = None,
+    **values: Any,
 ) -> bool:
-    """Change the interaction only if it is still in one of `from_statuses`.
+    """Change the interaction only if it is still in one of `from_statuses`
+    (and, with `deadline_by`, only if its deadline has come by then).
 
     This single conditional UPDATE is what makes a decision happen once: of two
     clicks, a click and a deadline, or two replicas, only one matches the row.
     """
+    statement = update(Interaction).where(
+        col(Interaction.id) == interaction_id,
+        col(Interaction.status).in_(list(from_statuses)),
+    )
+    if deadline_by is not None:
+        statement = statement.where(col(Interaction.deadline_at) <= deadline_by)
     result = db.exec(
-        update(Interaction)
-        .where(
-            col(Interaction.id) == interaction_id,
-            col(Interaction.status).in_(list(from_statuses)),
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        statement.values(**values).execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 

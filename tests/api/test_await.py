@@ -237,7 +237,7 @@ def test_await_wakes_for_change_made_while_it_reads(
         snapshot = read(agent, wanted)
         if not reads:
             # The change commits after the await read the state, before it waits.
-            bridge.expire(wanted)
+            bridge.cancel(agent, wanted)
         reads.append(snapshot.status)
         return snapshot
 
@@ -248,6 +248,6 @@ def test_await_wakes_for_change_made_while_it_reads(
         "GET", f"/interactions/{interaction_id}/await", key, params={"timeout": 20}
     )
 
-    assert response.json()["status"] == "expired"
+    assert response.json()["status"] == "cancelled"
     assert reads[0] == "pending"
     assert time.monotonic() - started < 10

@@ -1,5 +1,6 @@
 """The state machine: one winner per interaction, and final states stay final."""
 
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -13,8 +14,19 @@ from app.core.events import EventIn
 from app.store import db as store_db
 from app.store import deliveries
 from app.store.models import Agent, Interaction
+from app.store.types import utcnow
 from tests.seed import REVIEW_EVENT, approval
 from tests.support.concurrency import all_at_once
+
+
+class Clock:
+    """A clock the test sets."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def _setup(engine: Engine, approvers: list[str] | None = None) -> tuple[Bridge, Agent]:
@@ -58,8 +70,13 @@ def test_twenty_simultaneous_approvals_record_one_decision(engine: Engine) -> No
 
 def test_cancel_racing_a_click_ends_in_one_final_state(engine: Engine) -> None:
     bridge, agent = _setup(engine)
+    later = Clock(utcnow())
     for _ in range(5):
-        interaction = _accept(bridge, agent, approval())
+        bridge.clock = utcnow
+        interaction = _accept(bridge, agent, approval(timeout_seconds=1))
+        # The deadline has come as the click and the cancel land.
+        later.now = utcnow() + timedelta(seconds=1)
+        bridge.clock = later
 
         results = all_at_once(
             [
@@ -134,3 +151,11 @@ def test_revoked_and_rotated_keys_stop_authenticating(engine: Engine) -> None:
     assert bridge.authenticate(rotated.api_key) is not None
     bridge.revoke_agent("team")
     assert bridge.authenticate(rotated.api_key) is None
+
+
+def test_expiry_before_the_deadline_changes_nothing(engine: Engine) -> None:
+    bridge, agent = _setup(engine)
+    interaction = _accept(bridge, agent, approval(timeout_seconds=600))
+
+    assert bridge.expire(interaction.id) is False
+    assert bridge.get(agent, interaction.id).status == states.PENDING

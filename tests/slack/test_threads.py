@@ -238,3 +238,22 @@ def test_reply_from_non_approver_is_kept_but_answers_nothing(
     )
     current = running.api("GET", f"/interactions/{accepted['interaction_id']}", key)
     assert current.json()["status"] == "pending"
+
+
+def test_reply_of_files_alone_is_named_by_its_files(running: RunningBridge) -> None:
+    _, key = running.add_agent()
+    accepted = running.send_event(key, _chat())
+    posted = running.posted(accepted["interaction_id"])
+
+    _reply(
+        running,
+        posted,
+        "",
+        subtype="file_share",
+        files=[{"id": "F0FILE001", "name": "plan.pdf"}],
+    )
+
+    messages = wait_until(
+        lambda: _messages(running, key, accepted["interaction_id"]), what="reply"
+    )
+    assert messages[0]["content"] == "Shared plan.pdf"

@@ -13,6 +13,13 @@ Point slack_sdk at it with ``WebClient(token=double.token, base_url=double.url)`
 (or ``AsyncWebClient``). For ``response_url`` replies, hand the app a URL from
 ``double.response_url(channel, message_ts)``; those posts are recorded as calls
 to the pseudo-method ``"response_url"``.
+
+``apps.connections.open`` takes only the app-level token (``double.app_token``,
+in the Authorization header, as Slack requires) and answers with
+``double.connections_url()``: by default a WebSocket URL on a closed port of
+127.0.0.1; point it at a Socket Mode double (``tests/support/socket_double.py``)
+to accept the connection. Bot methods refuse the app token, and the other way
+round, with ``not_allowed_token_type``.
 """
 
 from __future__ import annotations
@@ -33,6 +40,10 @@ from urllib.parse import parse_qsl, urlsplit
 __all__ = ["Call", "SlackDouble"]
 
 API_PREFIX = "/api/"
+# Methods that take the app-level token (xapp-) instead of the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+# Port 9 (discard) on loopback: a WebSocket URL nothing answers at.
+UNREACHABLE_SOCKET = "ws://127.0.0.1:9/link/"
 HOOK_PREFIX = "/actions/"
 RESPONSE_URL_METHOD = "response_url"
 TEAM_DOMAIN = "example"
@@ -422,6 +433,13 @@ class _BlockKit:
             self.fail(path, f"must be at most {most} characters")
 
 
+_tickets = itertools.count(1)
+
+
+def _unreachable_socket_url() -> str:
+    return f"{UNREACHABLE_SOCKET}?ticket={next(_tickets)}&app_id=A0TEST01"
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -537,8 +555,11 @@ class SlackDouble:
         bot_id: str = "B0TEST01",
         app_id: str = "A0TEST01",
         bot_name: str = "hiloop",
+        app_token: str = "xapp-1-A0TEST01-1-apptoken",
     ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.connections_url: Callable[[], str] = _unreachable_socket_url
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.bot_id = bot_id
@@ -568,6 +589,7 @@ class SlackDouble:
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "users.info": self._users_info,
+            "apps.connections.open": self._connections_open,
         }
 
     # Lifecycle -----------------------------------------------------------
@@ -848,7 +870,7 @@ class SlackDouble:
                 return self._record(method, args, incoming, fault.answer)
             answer = (
                 self._unknown_answer(method)
-                or self._auth_answer(args, incoming.headers)
+                or self._auth_answer(method, args, incoming.headers)
                 or self._dispatch(self._handlers[method], args)
             )
             if fault is not None:
@@ -912,11 +934,20 @@ class SlackDouble:
     def _unknown_answer(self, method: str) -> _Answer | None:
         return None if method in self._handlers else _err("unknown_method")
 
-    def _auth_answer(self, args: Args, headers: dict[str, str]) -> _Answer | None:
-        token = _bearer(headers) or args.get("token")
+    def _auth_answer(
+        self, method: str, args: Args, headers: dict[str, str]
+    ) -> _Answer | None:
+        if method in APP_TOKEN_METHODS:
+            # Slack takes the app-level token only from the header here.
+            token, wanted, other = _bearer(headers), self.app_token, self.token
+        else:
+            token = _bearer(headers) or args.get("token")
+            wanted, other = self.token, self.app_token
         if not token:
             return _err("not_authed")
-        return None if token == self.token else _err("invalid_auth")
+        if token == wanted:
+            return None
+        return _err("not_allowed_token_type" if token == other else "invalid_auth")
 
     @staticmethod
     def _dispatch(handler: Handler, args: Args) -> _Answer:
@@ -937,6 +968,9 @@ class SlackDouble:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _connections_open(self, args: Args) -> Args:
+        return {"url": self.connections_url()}
 
     def _channel(self, args: Args) -> str:
         channel = args.get("channel")

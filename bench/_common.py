@@ -21,7 +21,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -623,3 +623,31 @@ def approve_click(interaction_id: str, message_ts: str) -> bytes:
     return request_bytes(
         "POST", "/slack/events", body=body, headers=headers, content_type=content_type
     )
+
+
+def measure_against_bridge(
+    args: Any, measure: Callable[[Any, Any, Any], Awaitable[None]], note: str = ""
+) -> int:
+    """Start the Slack double and a bridge on pinned CPUs, run `measure`, report.
+
+    The shape of every benchmark that drives one bridge process: `measure` gets
+    the parsed arguments, the running bridge and the Slack double.
+    """
+    server_cpus, client_cpus = pin_plan(not args.no_pin)
+    pin_self(client_cpus)
+    print(setup_line(server_cpus, client_cpus, args.postgres) + note)
+    with workdir(args.keep) as work:
+        double = SlackDoubleProcess(work / "slack.log", client_cpus)
+        try:
+            double.start()
+            with (
+                database(work, args.postgres) as url,
+                running_bridge(
+                    work, url, double.url, server_cpus, HILOOP_LOG_LEVEL=args.log_level
+                ) as bridge,
+            ):
+                run(measure(args, bridge, double))
+        finally:
+            double.stop()
+            log_report(work / "bridge.log")
+    return 0

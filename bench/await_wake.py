@@ -316,25 +316,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    server_cpus, client_cpus = c.pin_plan(not args.no_pin)
-    c.pin_self(client_cpus)
-    setup = c.setup_line(server_cpus, client_cpus, args.postgres)
-    print(f"{setup}; {args.awaits} awaits")
-    with c.workdir(args.keep) as work:
-        double = c.SlackDoubleProcess(work / "slack.log", client_cpus)
-        try:
-            double.start()
-            with (
-                c.database(work, args.postgres) as url,
-                c.running_bridge(
-                    work, url, double.url, server_cpus, HILOOP_LOG_LEVEL=args.log_level
-                ) as bridge,
-            ):
-                c.run(measure(args, bridge, double))
-        finally:
-            double.stop()
-            c.log_report(work / "bridge.log")
-    return 0
+    return c.measure_against_bridge(args, measure, f"; {args.awaits} awaits")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         2.0, gt=0, validation_alias="HILOOP_DELIVERY_POLL_SECONDS"
     )
     delivery_max_backoff_seconds: float = Field(
-        60.0, gt=0, validation_alias="HILOOP_DELIVERY_MAX_BACKOFF_SECONDS"
+        15.0, gt=0, validation_alias="HILOOP_DELIVERY_MAX_BACKOFF_SECONDS"
     )
     # How long one attempt may hold a Slack write before another worker (or
     # this one after a crash) may take it over. Slack calls time out well

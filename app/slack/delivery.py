@@ -65,7 +65,7 @@ class DeliveryWorker:
         client: AsyncWebClient,
         *,
         poll_seconds: float = 2.0,
-        max_backoff_seconds: float = 60.0,
+        max_backoff_seconds: float = 15.0,
         lease_seconds: float = 30.0,
     ) -> None:
         self.bridge = bridge

@@ -40,6 +40,21 @@ def _click(
     return running.slack_request(body, headers)
 
 
+def _comment(
+    metadata: str, text: str, *, user_id: str = APPROVER
+) -> tuple[bytes, dict[str, str]]:
+    """A signed submission of the comment modal opened with `metadata`."""
+    return sr.view_submission(
+        SIGNING_SECRET,
+        user_id=user_id,
+        callback_id="hiloop.comment",
+        private_metadata=metadata,
+        values=sr.state_values(
+            ("hiloop.comment", "comment", sr.plain_text_input(text))
+        ),
+    )
+
+
 class HeldAwait:
     """An await held in a background thread, as an Oz session would hold it."""
 
@@ -121,14 +136,8 @@ def test_reject_opens_modal_and_submission_rejects_with_reason(
     meta = json.loads(view["private_metadata"])
     assert meta == {"id": accepted["interaction_id"], "decision": "rejected"}
 
-    body, headers = sr.view_submission(
-        SIGNING_SECRET,
-        user_id=APPROVER,
-        callback_id=view["callback_id"],
-        private_metadata=view["private_metadata"],
-        values=sr.state_values(
-            ("hiloop.comment", "comment", sr.plain_text_input("Staging is frozen"))
-        ),
+    body, headers = _comment(
+        view["private_metadata"], "Staging is frozen", user_id=APPROVER
     )
     submitted = running.slack_request(body, headers)
 
@@ -149,15 +158,7 @@ def test_request_changes_needs_a_comment(running: RunningBridge) -> None:
     (opened,) = running.slack.wait_for("views.open")
     meta = opened.args["view"]["private_metadata"]
 
-    body, headers = sr.view_submission(
-        SIGNING_SECRET,
-        user_id=APPROVER,
-        callback_id="hiloop.comment",
-        private_metadata=meta,
-        values=sr.state_values(
-            ("hiloop.comment", "comment", sr.plain_text_input("  "))
-        ),
-    )
+    body, headers = _comment(meta, "  ", user_id=APPROVER)
     refused = running.slack_request(body, headers)
 
     assert refused.status_code == 200
@@ -166,15 +167,7 @@ def test_request_changes_needs_a_comment(running: RunningBridge) -> None:
     current = running.api("GET", f"/interactions/{accepted['interaction_id']}", key)
     assert current.json()["status"] == "pending"
 
-    body, headers = sr.view_submission(
-        SIGNING_SECRET,
-        user_id=APPROVER,
-        callback_id="hiloop.comment",
-        private_metadata=meta,
-        values=sr.state_values(
-            ("hiloop.comment", "comment", sr.plain_text_input("Add tests for jwt.ts"))
-        ),
-    )
+    body, headers = _comment(meta, "Add tests for jwt.ts", user_id=APPROVER)
     assert running.slack_request(body, headers).status_code == 200
     current = running.api("GET", f"/interactions/{accepted['interaction_id']}", key)
     assert current.json()["status"] == "changes_requested"
@@ -292,14 +285,8 @@ def test_modal_submitted_after_another_decision_is_refused_in_the_modal(
     _click(running, posted, "hiloop.approve", "U0SECOND01")
     running.slack.wait_for("chat.update")
 
-    body, headers = sr.view_submission(
-        SIGNING_SECRET,
-        user_id=APPROVER,
-        callback_id="hiloop.comment",
-        private_metadata=opened.args["view"]["private_metadata"],
-        values=sr.state_values(
-            ("hiloop.comment", "comment", sr.plain_text_input("no"))
-        ),
+    body, headers = _comment(
+        opened.args["view"]["private_metadata"], "no", user_id=APPROVER
     )
     refused = running.slack_request(body, headers)
 
